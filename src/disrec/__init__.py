@@ -1,0 +1,1 @@
+"""Disentangled user representations in recommenders: data, models, metrics and analysis."""

@@ -1,0 +1,171 @@
+"""Validation of the study configuration against its JSON schema.
+
+The schema (``workflow/schemas/config.schema.yaml``) is the single source of
+keys, types and defaults. Validation fills in defaults, then reports every
+problem at once, each naming the key, the value and what was expected.
+
+One coercion is applied, because YAML 1.1 reads exponent numbers without a dot
+(``1e-3``) as strings: where the schema expects a number and the value is a
+string that parses as one, it is converted and a warning is logged.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from disrec.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+
+
+def _with_defaults(validator_class):
+    """A validator class that writes schema defaults into the instance as it validates."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if isinstance(instance, dict):
+            for key, subschema in properties.items():
+                if isinstance(subschema, dict) and "default" in subschema:
+                    instance.setdefault(key, copy.deepcopy(subschema["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+_Validator = _with_defaults(jsonschema.Draft202012Validator)
+
+
+def _key_path(path) -> str:
+    return ".".join(str(p) for p in path) or "<top level>"
+
+
+def _coerce_numeric_strings(config: dict, schema: dict, source: str) -> None:
+    """Turn strings such as '1e-3' into numbers where the schema asks for a number."""
+    for error in _Validator(schema).iter_errors(config):
+        expected = error.validator_value if error.validator == "type" else None
+        expected = [expected] if isinstance(expected, str) else (expected or [])
+        if "number" not in expected or not isinstance(error.instance, str):
+            continue
+        try:
+            number = float(error.instance)
+        except ValueError:
+            continue
+        *parents, last = error.absolute_path
+        container = config
+        for part in parents:
+            container = container[part]
+        container[last] = number
+        log.warning(
+            "%s: %s = %r is a string in YAML; read as the number %r",
+            source, _key_path(error.absolute_path), error.instance, number,
+        )
+
+
+def _describe(error: jsonschema.ValidationError) -> str:
+    key = _key_path(error.absolute_path)
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    line = f"key '{key}': {error.message}"
+    return f"{line} (expected: {description})" if description and error.validator != "additionalProperties" else line
+
+
+def _check_references(config: dict) -> list[str]:
+    problems = []
+    for name in config["study"]["datasets"]:
+        if name not in config["datasets"]:
+            known = ", ".join(sorted(config["datasets"]))
+            problems.append(
+                f"key 'study.datasets': unknown dataset {name!r} (expected one of the names under 'datasets': {known})"
+            )
+    for name, settings in config["datasets"].items():
+        generator = settings.get("generator")
+        if generator:
+            for low, high in (("min_concepts_per_user", "max_concepts_per_user"),
+                              ("min_interactions_per_user", "max_interactions_per_user")):
+                if generator[low] > generator[high]:
+                    problems.append(
+                        f"key 'datasets.{name}.generator': {low}={generator[low]} is above "
+                        f"{high}={generator[high]} (expected {low} <= {high})"
+                    )
+            if generator["max_interactions_per_user"] > generator["n_items"]:
+                problems.append(
+                    f"key 'datasets.{name}.generator.max_interactions_per_user': "
+                    f"{generator['max_interactions_per_user']} is above n_items={generator['n_items']} "
+                    f"(expected at most n_items)"
+                )
+            if generator["max_concepts_per_user"] > generator["n_concepts"]:
+                problems.append(
+                    f"key 'datasets.{name}.generator.max_concepts_per_user': {generator['max_concepts_per_user']} "
+                    f"is above n_concepts={generator['n_concepts']} (expected at most n_concepts)"
+                )
+    factors = config["factors"]
+    if factors["min_positive_rate"] >= factors["max_positive_rate"]:
+        problems.append(
+            f"key 'factors': min_positive_rate={factors['min_positive_rate']} is not below "
+            f"max_positive_rate={factors['max_positive_rate']}"
+        )
+    return problems
+
+
+def _check_writable(config: dict) -> list[str]:
+    problems = []
+    for key in ("results_dir", "cache_dir"):
+        folder = Path(config[key])
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=folder):
+                pass
+        except OSError as exc:
+            problems.append(f"key '{key}': cannot write to folder {str(folder)!r} ({exc.strerror or exc})")
+    return problems
+
+
+def validate_config(config: dict[str, Any], source: str = "config.yaml", schema_path: Path = SCHEMA_PATH,
+                    check_folders: bool = True) -> dict[str, Any]:
+    """Validate ``config`` in place (defaults filled, numeric strings coerced) and return it.
+
+    Raises ConfigError listing every problem found.
+    """
+    if not isinstance(config, dict):
+        raise ConfigError(f"{source}: expected a mapping of keys at the top level, got {type(config).__name__}")
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    _coerce_numeric_strings(config, schema, source)
+    errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
+    problems = [_describe(e) for e in errors]
+    if not problems:
+        problems = _check_references(config)
+    if not problems and check_folders:
+        problems = _check_writable(config)
+    if problems:
+        raise ConfigError(f"{source} is invalid:\n" + "\n".join(f"  - {p}" for p in problems))
+    return config
+
+
+def load_config(path: str | os.PathLike, **kwargs) -> dict[str, Any]:
+    """Read a YAML config file and validate it."""
+    path = Path(path)
+    try:
+        config = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror or exc})") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+    return validate_config(config, source=str(path), **kwargs)
+
+
+def canonical(value: Any) -> Any:
+    """A copy with mapping keys sorted, so Snakemake params compare equal whatever the YAML key order."""
+    if isinstance(value, dict):
+        return {k: canonical(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [canonical(v) for v in value]
+    return value

@@ -1,0 +1,74 @@
+"""Obtaining raw files: download with checksum, or a file carried by a PyPI package."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from disrec.errors import ChecksumError, DataSourceError
+from disrec.storage import atomic_path
+
+log = logging.getLogger(__name__)
+
+
+def file_digest(path: str | os.PathLike, algorithm: str = "sha256") -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, algorithm).hexdigest()
+
+
+def verify_checksums(path: Path, expected: dict[str, str | None], config_key: str) -> None:
+    """Check ``path`` against every non-empty ``{algorithm: hex digest}`` in ``expected``."""
+    for algorithm, digest in expected.items():
+        if not digest:
+            continue
+        actual = file_digest(path, algorithm)
+        if actual != digest.lower():
+            raise ChecksumError(
+                f"{path}: {algorithm} is {actual}, expected {digest} (from {config_key}.{algorithm}); "
+                f"the file is corrupt, truncated or not the official one. Delete it and run again."
+            )
+
+
+class UnreachableError(DataSourceError):
+    """The URL could not be reached (no network, DNS failure, timeout, HTTP error)."""
+
+
+def download(url: str, destination: Path, timeout_s: float) -> Path:
+    """Download ``url`` to ``destination`` (atomically); keep an existing file."""
+    if destination.exists():
+        return destination
+    log.info("downloading %s", url)
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response, atomic_path(destination) as tmp:
+            with open(tmp, "wb") as out:
+                while chunk := response.read(1 << 20):
+                    out.write(chunk)
+    except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+        raise UnreachableError(f"cannot download {url}: {getattr(exc, 'reason', exc)}") from exc
+    return destination
+
+
+def pip_download(requirement: str, filename: str, folder: Path, sha256: str, config_key: str) -> Path:
+    """Fetch one distribution file from the package index with ``pip download --no-deps``.
+
+    The file is read as an archive, never installed or imported.
+    """
+    target = folder / filename
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        log.info("fetching %s from the package index", requirement)
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+                   "--disable-pip-version-check", "--quiet", "-d", str(folder), requirement]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0 or not target.exists():
+            raise DataSourceError(
+                f"cannot fetch {requirement} with pip (expected {target}): {result.stderr.strip()[-500:]}"
+            )
+    verify_checksums(target, {"sha256": sha256}, config_key)
+    return target

@@ -1,0 +1,1 @@
+"""One function per pipeline job; workflow/scripts call these with config values and paths."""

@@ -1,0 +1,110 @@
+import copy
+
+import pytest
+import yaml
+
+from conftest import REPO
+from disrec.config import canonical, load_config, validate_config
+from disrec.errors import ConfigError
+
+
+@pytest.fixture
+def config(tmp_path):
+    loaded = yaml.safe_load((REPO / "config.yaml").read_text())
+    loaded["results_dir"] = str(tmp_path / "results")
+    loaded["cache_dir"] = str(tmp_path / "cache")
+    return loaded
+
+
+def problems(config, **kwargs):
+    with pytest.raises(ConfigError) as caught:
+        validate_config(config, source="my.yaml", **kwargs)
+    return str(caught.value)
+
+
+def test_shipped_config_is_valid_and_defaults_are_filled(config):
+    del config["split"]
+    validated = validate_config(config)
+    assert validated["split"] == {"test_fraction": 0.2, "validation_fraction": 0.2}
+    assert validated["datasets"]["synthetic"]["generator"]["n_users"] == 1000
+
+
+def test_unknown_key_is_named(config):
+    config["split"]["tst_fraction"] = 0.1
+    message = problems(config)
+    assert "my.yaml" in message and "key 'split'" in message and "'tst_fraction' was unexpected" in message
+
+
+def test_wrong_type_names_key_and_value(config):
+    config["datasets"]["synthetic"]["generator"]["n_users"] = "many"
+    message = problems(config)
+    assert "key 'datasets.synthetic.generator.n_users'" in message and "'many' is not of type 'integer'" in message
+
+
+@pytest.mark.parametrize("value", [0, 1, 1.5, -0.1])
+def test_fraction_outside_open_interval(config, value):
+    config["split"]["test_fraction"] = value
+    assert "key 'split.test_fraction'" in problems(config)
+
+
+def test_unknown_dataset_in_study(config):
+    config["study"]["datasets"] = ["ml-100k", "ml-10k"]
+    message = problems(config)
+    assert "unknown dataset 'ml-10k'" in message and "ml-100k, synthetic" in message
+
+
+def test_unknown_loader(config):
+    config["datasets"]["other"] = {"loader": "netflix"}
+    assert "key 'datasets.other.loader'" in problems(config)
+
+
+def test_unknown_model(config):
+    config["study"]["models"] = ["multivae", "multivea"]
+    message = problems(config)
+    assert "key 'study.models.1'" in message and "'multivea' is not one of" in message
+
+
+def test_exponent_string_is_coerced_with_a_warning(config, caplog):
+    # YAML 1.1 reads 1e-1 (no dot) as a string.
+    config["datasets"]["synthetic"]["generator"]["noise"] = yaml.safe_load("x: 1e-1")["x"]
+    assert isinstance(config["datasets"]["synthetic"]["generator"]["noise"], str)
+    validated = validate_config(config)
+    assert validated["datasets"]["synthetic"]["generator"]["noise"] == 0.1
+    assert "read as the number 0.1" in caplog.text
+
+
+def test_non_numeric_string_is_still_an_error(config):
+    config["split"]["test_fraction"] = "a fifth"
+    assert "'a fifth' is not of type 'number'" in problems(config)
+
+
+def test_every_problem_is_reported_at_once(config):
+    config["split"]["test_fraction"] = 2
+    config["study"]["seeds"] = [41, "x"]
+    message = problems(config)
+    assert "split.test_fraction" in message and "study.seeds.1" in message
+
+
+def test_inconsistent_generator_ranges(config):
+    config["datasets"]["synthetic"]["generator"].update(min_interactions_per_user=50, max_interactions_per_user=40)
+    assert "min_interactions_per_user=50 is above max_interactions_per_user=40" in problems(config)
+
+
+def test_unwritable_results_folder_is_reported(config, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    config["results_dir"] = str(blocker / "results")
+    message = problems(config)
+    assert "key 'results_dir'" in message and "cannot write" in message and str(blocker) in message
+
+
+def test_bad_yaml_file_names_the_file(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("study: [unclosed\n")
+    with pytest.raises(ConfigError, match="broken.yaml: not valid YAML"):
+        load_config(path)
+
+
+def test_canonical_sorts_keys_recursively():
+    a = canonical({"b": 1, "a": {"d": [{"z": 1, "y": 2}], "c": 0}})
+    assert repr(a) == repr({"a": {"c": 0, "d": [{"y": 2, "z": 1}]}, "b": 1})

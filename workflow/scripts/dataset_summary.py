@@ -1,0 +1,5 @@
+from disrec.logs import run_step
+from disrec.steps.data import summarise_dataset
+
+run_step(summarise_dataset, snakemake.log[0], provenance=snakemake.input.provenance,
+         factor_reports=list(snakemake.input.factor_reports), summary=snakemake.output.summary)

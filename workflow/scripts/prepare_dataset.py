@@ -1,0 +1,5 @@
+from disrec.logs import run_step
+from disrec.steps.data import prepare_dataset
+
+run_step(prepare_dataset, snakemake.log[0], name=snakemake.wildcards.dataset, settings=snakemake.params.settings,
+         cache_dir=snakemake.params.cache_dir, **dict(snakemake.output.items()))

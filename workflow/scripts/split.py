@@ -1,0 +1,6 @@
+from disrec.logs import run_step
+from disrec.steps.data import split_dataset
+
+run_step(split_dataset, snakemake.log[0], interactions=snakemake.input.interactions,
+         test_fraction=snakemake.params.test_fraction, validation_fraction=snakemake.params.validation_fraction,
+         seed=int(snakemake.wildcards.seed), outputs=dict(snakemake.output.items()))
