@@ -67,11 +67,12 @@ def run_snakemake():
     return run
 
 
-def base_config(tmp_path: Path, datasets: dict, study_datasets: list[str], seeds=(41, 53)) -> dict:
+def base_config(tmp_path: Path, datasets: dict, study_datasets: list[str], seeds=(41, 53),
+                models=("toppop",)) -> dict:
     return {
         "results_dir": str(tmp_path / "results"),
         "cache_dir": str(tmp_path / "cache"),
-        "study": {"datasets": study_datasets, "seeds": list(seeds)},
+        "study": {"datasets": study_datasets, "seeds": list(seeds), "models": list(models)},
         "datasets": datasets,
     }
 

@@ -108,3 +108,12 @@ def test_bad_yaml_file_names_the_file(tmp_path):
 def test_canonical_sorts_keys_recursively():
     a = canonical({"b": 1, "a": {"d": [{"z": 1, "y": 2}], "c": 0}})
     assert repr(a) == repr({"a": {"c": 0, "d": [{"y": 2, "z": 1}]}, "b": 1})
+
+
+def test_schema_model_names_match_the_package():
+    from disrec.config import SCHEMA_PATH
+    from disrec.grid import MODEL_NAMES
+
+    schema = yaml.safe_load(SCHEMA_PATH.read_text())
+    assert tuple(schema["properties"]["study"]["properties"]["models"]["items"]["enum"]) == MODEL_NAMES
+    assert tuple(schema["properties"]["models"]["properties"]) == MODEL_NAMES

@@ -14,9 +14,14 @@ pytestmark = pytest.mark.slow
 SEED_FILES = ["train", "valid_in", "valid_out", "test_out", "item_concepts", "factors_train", "factors_valid_in"]
 
 
-def digests(folder):
+def digests(folder, suffixes=(".parquet", ".json")):
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.suffix in {".parquet", ".json"}}
+            for p in sorted(folder.rglob("*")) if p.suffix in suffixes}
+
+
+def reproducible_files(results):
+    """Every data file, and the runs' Parquet outputs (their JSON reports hold wall times)."""
+    return {**digests(results / "data"), **digests(results / "runs", (".parquet",))}
 
 
 @pytest.fixture
@@ -44,12 +49,12 @@ def test_data_stage_writes_deterministic_outputs(tmp_path, config, run_snakemake
     synthetic = pd.read_parquet(data / "synthetic" / "seed41" / "factors_train.parquet")
     assert synthetic.columns.tolist() == ["user", "c0", "c1", "c2", "c3"]
 
-    first = digests(tmp_path / "results")
+    first = reproducible_files(tmp_path / "results")
     nothing = run_snakemake(tmp_path / "run", config, "--dry-run")
     assert "Nothing to be done" in nothing.stdout + nothing.stderr
     shutil.rmtree(tmp_path / "results")
     run_snakemake(tmp_path / "run", config)
-    assert digests(tmp_path / "results") == first
+    assert reproducible_files(tmp_path / "results") == first
 
 
 def test_a_failing_dataset_names_its_settings_and_keeps_other_outputs(tmp_path, config, run_snakemake):

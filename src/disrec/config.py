@@ -49,9 +49,9 @@ def _key_path(path) -> str:
     return ".".join(str(p) for p in path) or "<top level>"
 
 
-def _coerce_numeric_strings(config: dict, schema: dict, source: str) -> None:
+def _coerce_numeric_strings(config: dict, schema: dict, source: str, prefix: tuple = ()) -> None:
     """Turn strings such as '1e-3' into numbers where the schema asks for a number."""
-    for error in _Validator(schema).iter_errors(config):
+    for error in jsonschema.Draft202012Validator(schema).iter_errors(config):
         expected = error.validator_value if error.validator == "type" else None
         expected = [expected] if isinstance(expected, str) else (expected or [])
         if "number" not in expected or not isinstance(error.instance, str):
@@ -67,15 +67,28 @@ def _coerce_numeric_strings(config: dict, schema: dict, source: str) -> None:
         container[last] = number
         log.warning(
             "%s: %s = %r is a string in YAML; read as the number %r",
-            source, _key_path(error.absolute_path), error.instance, number,
+            source, _key_path((*prefix, *error.absolute_path)), error.instance, number,
         )
 
 
-def _describe(error: jsonschema.ValidationError) -> str:
-    key = _key_path(error.absolute_path)
+def _describe(error: jsonschema.ValidationError, prefix: tuple = ()) -> str:
+    key = _key_path((*prefix, *error.absolute_path))
     description = error.schema.get("description") if isinstance(error.schema, dict) else None
     line = f"key '{key}': {error.message}"
     return f"{line} (expected: {description})" if description and error.validator != "additionalProperties" else line
+
+
+def _check_model_overrides(config: dict, schema: dict, source: str) -> list[str]:
+    """Each dataset's model overrides, merged over the model's settings, must satisfy the model's schema."""
+    problems = []
+    for name, settings in config["datasets"].items():
+        for model, override in settings.get("models", {}).items():
+            model_schema = {"$ref": f"#/$defs/{model}", "$defs": schema["$defs"]}
+            prefix = ("datasets", name, "models", model)
+            _coerce_numeric_strings(override, model_schema, source, prefix)
+            merged = {**config["models"][model], **override}
+            problems += [_describe(e, prefix) for e in jsonschema.Draft202012Validator(model_schema).iter_errors(merged)]
+    return problems
 
 
 def _check_references(config: dict) -> list[str]:
@@ -142,7 +155,7 @@ def validate_config(config: dict[str, Any], source: str = "config.yaml", schema_
     errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     problems = [_describe(e) for e in errors]
     if not problems:
-        problems = _check_references(config)
+        problems = _check_model_overrides(config, schema, source) + _check_references(config)
     if not problems and check_folders:
         problems = _check_writable(config)
     if problems:
@@ -160,6 +173,13 @@ def load_config(path: str | os.PathLike, **kwargs) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
     return validate_config(config, source=str(path), **kwargs)
+
+
+def model_settings(config: dict[str, Any], dataset: str, model: str) -> dict[str, Any]:
+    """A model's hyperparameters for one dataset (its overrides applied), without the beta list."""
+    merged = {**config["models"][model], **config["datasets"][dataset].get("models", {}).get(model, {})}
+    merged.pop("betas", None)
+    return canonical(merged)
 
 
 def canonical(value: Any) -> Any:

@@ -6,13 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
-
-def interaction_matrix(pairs: pd.DataFrame, n_users: int, n_items: int) -> sp.csr_matrix:
-    """Binary user x item matrix (float32) of (user, item) rows."""
-    data = np.ones(len(pairs), dtype=np.float32)
-    return sp.csr_matrix((data, (pairs["user"].to_numpy(), pairs["item"].to_numpy())), shape=(n_users, n_items))
+from disrec.matrices import interaction_matrix
 
 
 def user_factors(pairs: pd.DataFrame, item_concepts: np.ndarray, n_users: int,

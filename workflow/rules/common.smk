@@ -1,7 +1,8 @@
 # Paths and config lookups shared by every rule file; paths are built here only.
 import re
 
-from disrec.config import canonical
+from disrec.config import canonical, model_settings
+from disrec.grid import CLOSED_FORM_MODELS, MODEL_NAMES, NO_BETA, study_runs
 
 RESULTS = config["results_dir"]
 DATA = f"{RESULTS}/data"
@@ -13,6 +14,8 @@ SEEDS = config["study"]["seeds"]
 wildcard_constraints:
     dataset="|".join(re.escape(name) for name in config["datasets"]),
     seed=r"\d+",
+    model="|".join(MODEL_NAMES),
+    beta=rf"{NO_BETA}|[0-9][0-9.e+-]*",
 
 
 def dataset_path(name):
@@ -23,6 +26,16 @@ def dataset_path(name):
 def seed_path(name):
     """A per-(dataset, seed) file under results/data/{dataset}/seed{seed}/."""
     return f"{DATA}/{{dataset}}/seed{{seed}}/{name}"
+
+
+def run_path(name):
+    """A per-run file under results/runs/{dataset}/{model}/beta_{beta}/seed{seed}/."""
+    return f"{RESULTS}/runs/{{dataset}}/{{model}}/beta_{{beta}}/seed{{seed}}/{name}"
+
+
+def run_targets(pattern):
+    """``pattern`` (a run_path) filled in for every run of the study grid."""
+    return [pattern.format(**vars(run)) for run in study_runs(config)]
 
 
 def log_path(rule_name, *wildcard_names):

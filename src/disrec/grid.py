@@ -1,0 +1,44 @@
+"""The experiment grid: datasets x models x beta (for the KL models) x seeds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+MODEL_NAMES = ("toppop", "puresvd", "multidae", "multivae", "betavae", "macridvae")
+KL_MODELS = ("multivae", "betavae", "macridvae")  # the models with a beta axis
+CLOSED_FORM_MODELS = ("toppop", "puresvd")  # fit once on train, on the CPU
+NO_BETA = "none"  # the beta wildcard of models without a KL term
+
+
+def format_beta(beta: float) -> str:
+    """The beta as it appears in paths: repr of the float (0.2 -> '0.2', 1 -> '1.0')."""
+    return repr(float(beta))
+
+
+def parse_beta(text: str) -> float | None:
+    return None if text == NO_BETA else float(text)
+
+
+@dataclass(frozen=True)
+class Run:
+    dataset: str
+    model: str
+    beta: str
+    seed: int
+
+
+def model_betas(config: dict[str, Any], dataset: str, model: str) -> list[str]:
+    """The beta values (as path strings) one model runs with on one dataset."""
+    if model not in KL_MODELS:
+        return [NO_BETA]
+    betas = config["datasets"][dataset].get("models", {}).get(model, {}).get("betas", config["models"][model]["betas"])
+    return [format_beta(b) for b in betas]
+
+
+def study_runs(config: dict[str, Any]) -> list[Run]:
+    """Every run of the configured study, in a fixed order."""
+    study = config["study"]
+    return [Run(dataset, model, beta, seed)
+            for dataset in study["datasets"] for model in study["models"]
+            for beta in model_betas(config, dataset, model) for seed in study["seeds"]]

@@ -1,0 +1,91 @@
+"""Top-K accuracy of rankings (SPEC section 5), vectorised over batches of users.
+
+For each user with at least one held-out item: rank every item not in the
+user's input (train) by score, ties broken by the lower item index, take the
+top K, and compare with the held-out set T.
+  NDCG@K   = sum_i hit_i / log2(i+1) / sum_{i<=min(K,|T|)} 1 / log2(i+1)
+  Recall@K = sum_i hit_i / min(K, |T|)
+  MRR@K    = 1 / rank of the first hit, 0 if none
+  Coverage@K = |union of the users' top-K items| / n_items
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from disrec.device import dense_rows
+from disrec.matrices import row_batches
+
+METRICS = ("ndcg", "recall", "mrr", "coverage")
+
+
+def rank_top_k(scores: torch.Tensor, exclude: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Indices (b, k) of the k best items per row, ties by item index, excluded items last.
+
+    Also returns a (b, k) bool mask of the ranked positions that hold a real
+    (not excluded) item, for users with fewer than k candidates.
+    """
+    masked = torch.nan_to_num(scores.float(), nan=-torch.inf).masked_fill(exclude, -torch.inf)
+    # A stable descending sort keeps equal scores in item-index order.
+    order = torch.sort(masked, dim=1, descending=True, stable=True).indices[:, :k]
+    return order, ~torch.gather(exclude, 1, order)
+
+
+class RankingAccumulator:
+    """Sums per-user metrics over batches; ``result()`` gives the means and coverage."""
+
+    def __init__(self, ks: Iterable[int], n_items: int, device: torch.device | str = "cpu"):
+        self.ks = sorted(set(int(k) for k in ks))
+        self.n_items = n_items
+        self.n_users = 0
+        self.sums = {f"{m}@{k}": 0.0 for k in self.ks for m in ("ndcg", "recall", "mrr")}
+        self.covered = {k: torch.zeros(n_items, dtype=torch.bool, device=device) for k in self.ks}
+        k_max = self.ks[-1]
+        self.discount = 1.0 / torch.log2(torch.arange(2, k_max + 2, dtype=torch.float64, device=device))
+
+    def add(self, scores: torch.Tensor, exclude: torch.Tensor, target: torch.Tensor) -> None:
+        """scores (b, n); exclude and target (b, n) bool. Users without targets are skipped."""
+        has_target = target.any(dim=1)
+        scores, exclude, target = scores[has_target], exclude[has_target], target[has_target]
+        if not len(scores):
+            return
+        top, valid = rank_top_k(scores, exclude, min(self.ks[-1], self.n_items))
+        hits = torch.gather(target, 1, top).double()
+        n_target = target.sum(dim=1)
+        positions = torch.arange(1, hits.shape[1] + 1, dtype=torch.float64, device=hits.device)
+        first_hit = torch.where(hits > 0, positions, torch.inf).min(dim=1).values
+        for k in self.ks:
+            hits_k = hits[:, :k]
+            denominator = torch.clamp(n_target, max=k)
+            ideal = torch.cumsum(self.discount[:k], 0)[denominator - 1]
+            self.sums[f"ndcg@{k}"] += float(((hits_k * self.discount[:k]).sum(1) / ideal).sum())
+            self.sums[f"recall@{k}"] += float((hits_k.sum(1) / denominator).sum())
+            self.sums[f"mrr@{k}"] += float(torch.where(first_hit <= k, 1.0 / first_hit, 0.0).sum())
+            self.covered[k][top[:, :k][valid[:, :k]]] = True
+        self.n_users += len(scores)
+
+    def result(self) -> dict[str, float]:
+        out = {name: (total / self.n_users if self.n_users else float("nan")) for name, total in self.sums.items()}
+        for k in self.ks:
+            out[f"coverage@{k}"] = float(self.covered[k].sum()) / self.n_items
+        out["users"] = self.n_users
+        return out
+
+
+def evaluate_ranking(score: Callable[[torch.Tensor], torch.Tensor], inputs: sp.csr_matrix, targets: sp.csr_matrix,
+                     ks: Iterable[int], device: torch.device | str = "cpu", batch_size: int = 1024) -> dict[str, float]:
+    """Accuracy of ``score`` (dense input rows -> item scores) with ``inputs`` excluded and ``targets`` held out."""
+    device = torch.device(device)
+    accumulator = RankingAccumulator(ks, inputs.shape[1], device)
+    users = np.flatnonzero(np.diff(targets.indptr) > 0)
+    for batch in row_batches(len(users), batch_size):
+        rows = users[batch]
+        x = dense_rows(inputs, rows, device)
+        with torch.no_grad():
+            scores = score(x)
+        accumulator.add(scores, x > 0, dense_rows(targets, rows, device) > 0)
+    return accumulator.result()

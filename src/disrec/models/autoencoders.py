@@ -1,0 +1,110 @@
+"""Multinomial autoencoders of Liang et al. (WWW 2018) and beta-VAE (Higgins et al., ICLR 2017).
+
+All take a user's item row, L2-normalise it, apply dropout (keep probability
+``keep_prob``), encode it through ``hidden`` layers to ``code_dim`` with tanh
+between layers, decode through the mirrored layers to item logits, and
+minimise the multinomial negative log-likelihood plus ``l2_reg`` times the sum
+of squared weights. The VAEs encode a Gaussian (mu, logvar), add beta * KL, and
+use mu as the user code.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from disrec.models.base import Recommender, kl_schedule
+
+
+class TanhMLP(nn.Module):
+    """Linear layers of the given sizes with tanh between them (none after the last)."""
+
+    def __init__(self, sizes: list[int]):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        for layer in self.layers:
+            nn.init.xavier_uniform_(layer.weight)
+            nn.init.normal_(layer.bias, std=0.001)
+
+    def forward(self, h: torch.Tensor, start: int = 0) -> torch.Tensor:
+        """Apply the layers from ``start`` on; with start > 0, ``h`` is the output of layer start - 1."""
+        for i in range(start, len(self.layers)):
+            if i > 0:
+                h = torch.tanh(h)
+            h = self.layers[i](h)
+        return h
+
+
+def multinomial_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Mean over users of -sum_i x_i log softmax(logits)_i."""
+    return -(F.log_softmax(logits, dim=1) * x).sum(dim=1).mean()
+
+
+class MultiDAE(Recommender):
+    def __init__(self, n_items: int, code_dim: int, hidden: list[int], keep_prob: float, l2_reg: float):
+        super().__init__()
+        self.keep_prob, self.l2_reg = keep_prob, l2_reg
+        self.encoder = TanhMLP([n_items, *hidden, code_dim])
+        self.decoder = TanhMLP([code_dim, *hidden[::-1], n_items])
+
+    def _encode(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.dropout(F.normalize(x, dim=1), p=1 - self.keep_prob, training=self.training)
+        return torch.tanh(self.encoder(h))  # tanh between encoder and decoder too
+
+    def scores(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decoder(self._encode(x))
+
+    def codes(self, x: torch.Tensor) -> torch.Tensor:
+        return self._encode(x)
+
+    def loss(self, x: torch.Tensor, kl_weight: float) -> tuple[torch.Tensor, dict[str, float]]:
+        nll = multinomial_nll(self.scores(x), x)
+        penalty = self.l2_reg * self.weight_penalty()
+        return nll + penalty, {"nll": nll.item(), "l2": penalty.item()}
+
+
+class MultiVAE(Recommender):
+    """KL weight annealed: min(beta, step / total_anneal_steps); ``total_anneal_steps=None`` fixes it at beta."""
+
+    def __init__(self, n_items: int, code_dim: int, hidden: list[int], keep_prob: float, l2_reg: float,
+                 beta: float, total_anneal_steps: int | None):
+        super().__init__()
+        self.keep_prob, self.l2_reg = keep_prob, l2_reg
+        self.beta, self.total_anneal_steps = beta, total_anneal_steps
+        self.code_dim = code_dim
+        self.encoder = TanhMLP([n_items, *hidden, 2 * code_dim])
+        self.decoder = TanhMLP([code_dim, *hidden[::-1], n_items])
+
+    def kl_weight(self, step: int) -> float:
+        return kl_schedule(step, self.beta, self.total_anneal_steps)
+
+    def _posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = F.dropout(F.normalize(x, dim=1), p=1 - self.keep_prob, training=self.training)
+        h = self.encoder(h)
+        return h[:, : self.code_dim], h[:, self.code_dim:]
+
+    def _decode(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) if self.training else mu
+        return self.decoder(z)
+
+    def scores(self, x: torch.Tensor) -> torch.Tensor:
+        return self._decode(*self._posterior(x))
+
+    def codes(self, x: torch.Tensor) -> torch.Tensor:
+        return self._posterior(x)[0]
+
+    def loss(self, x: torch.Tensor, kl_weight: float) -> tuple[torch.Tensor, dict[str, float]]:
+        mu, logvar = self._posterior(x)
+        nll = multinomial_nll(self._decode(mu, logvar), x)
+        kl = (0.5 * (-logvar + logvar.exp() + mu.pow(2) - 1)).sum(dim=1).mean()
+        penalty = self.l2_reg * self.weight_penalty()
+        return nll + kl_weight * kl + penalty, {"nll": nll.item(), "kl": kl.item(), "l2": penalty.item()}
+
+
+class BetaVAE(MultiVAE):
+    """MultiVAE with the KL weight fixed at beta from the first step."""
+
+    def __init__(self, n_items: int, code_dim: int, hidden: list[int], keep_prob: float, l2_reg: float,
+                 beta: float):
+        super().__init__(n_items, code_dim, hidden, keep_prob, l2_reg, beta, total_anneal_steps=None)

@@ -1,0 +1,94 @@
+"""Mini-batch training of the gradient-based recommenders, shared by every model.
+
+Adam on shuffled batches of users; optionally, every ``eval_every`` epochs a
+validation score (higher is better) is computed, training stops after
+``patience`` evaluations without improvement, and the best weights are
+restored. A non-finite loss stops training and is reported, never raised.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from disrec.device import dense_rows
+from disrec.models import Recommender
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainingLog:
+    """What happened in one call of ``train``: per-epoch loss, evaluations, and how it ended."""
+
+    epochs: int = 0
+    best_epoch: int | None = None
+    best_score: float | None = None
+    losses: list[dict[str, float]] = field(default_factory=list)
+    evaluations: list[dict[str, float]] = field(default_factory=list)
+    status: str = "ok"
+    reason: str | None = None
+    seconds: float = 0.0
+
+
+def train(model: Recommender, matrix: sp.csr_matrix, *, lr: float, batch_size: int, max_epochs: int, seed: int,
+          device: torch.device, validate: Callable[[Recommender], float] | None = None, eval_every: int = 5,
+          patience: int = 2) -> TrainingLog:
+    """Train ``model`` on the rows of ``matrix`` in place; return its TrainingLog."""
+    started = time.perf_counter()
+    record = TrainingLog()
+    rng = np.random.default_rng(seed)
+    optimiser = torch.optim.Adam(model.parameters(), lr=lr)
+    best_state, stale, step = None, 0, 0
+    users = np.flatnonzero(np.diff(matrix.indptr) > 0)
+    for epoch in range(1, max_epochs + 1):
+        model.train()
+        total, parts_sum, n_batches = 0.0, {}, 0
+        order = rng.permutation(users)
+        for start in range(0, len(order), batch_size):
+            x = dense_rows(matrix, order[start:start + batch_size], device)
+            loss, parts = model.loss(x, model.kl_weight(step))
+            if not torch.isfinite(loss):
+                record.status, record.reason = "nan_loss", f"non-finite loss at epoch {epoch}, step {step}"
+                log.warning("%s", record.reason)
+                break
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            step += 1
+            total += loss.item()
+            n_batches += 1
+            for name, value in parts.items():
+                parts_sum[name] = parts_sum.get(name, 0.0) + value
+        if record.status != "ok":
+            break
+        record.epochs = epoch
+        record.losses.append({"epoch": epoch, "loss": total / n_batches, "kl_weight": model.kl_weight(step),
+                              **{name: value / n_batches for name, value in parts_sum.items()}})
+        if validate is not None and epoch % eval_every == 0:
+            model.eval()
+            score = validate(model)
+            record.evaluations.append({"epoch": epoch, "score": score})
+            log.info("epoch %d: loss %.4f, validation %.5f", epoch, total / n_batches, score)
+            if not math.isnan(score) and (record.best_score is None or score > record.best_score):
+                record.best_score, record.best_epoch, stale = score, epoch, 0
+                best_state = copy.deepcopy(model.state_dict())
+            else:
+                stale += 1
+                if stale >= patience:
+                    break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    elif validate is None and record.status == "ok":
+        record.best_epoch = record.epochs
+    model.eval()
+    record.seconds = time.perf_counter() - started
+    return record

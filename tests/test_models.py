@@ -1,0 +1,228 @@
+"""The six recommenders: learning, codes, early stopping, KL weights, MacridVAE, determinism, failures."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import torch.nn.functional as F
+
+from disrec.config import validate_config
+from disrec.datasets.synthetic import generate_planted
+from disrec.matrices import interaction_matrix
+from disrec.metrics.accuracy import evaluate_ranking
+from disrec.models import MODEL_NAMES, Recommender, build_model
+from disrec.models.autoencoders import MultiDAE
+from disrec.models.base import kl_schedule
+from disrec.models.macridvae import MacridVAE
+from disrec.preprocess import reindex
+from disrec.splits import split_weak_generalisation
+from disrec.steps.train import code_health, load_trained_model, train_run
+from disrec.storage import write_parquet
+from disrec.training import train
+
+BETAS = {"multivae": 0.2, "betavae": 0.5, "macridvae": 0.2}
+
+
+def model_config(**changes):
+    config = validate_config({"study": {"datasets": ["s"]}, "datasets": {"s": {"loader": "synthetic"}}},
+                             check_folders=False)
+    for name in MODEL_NAMES[2:]:
+        config["models"][name].update({"hidden": [64], "batch_size": 100, "max_epochs": 60, "lr": 0.003, **changes})
+    config["models"]["puresvd"]["code_dim"] = 10
+    return config
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """A planted-concept dataset split and written as the pipeline would."""
+    folder = tmp_path_factory.mktemp("synthetic")
+    data = generate_planted(n_users=400, n_items=200, n_concepts=5, item_concept_probability=0.3,
+                            min_concepts_per_user=1, max_concepts_per_user=2, min_interactions_per_user=15,
+                            max_interactions_per_user=30, noise=0.05, popularity_exponent=0.5, seed=2)
+    prepared = reindex(data.interactions[["user_id", "item_id"]])
+    splits = split_weak_generalisation(prepared.interactions, test_fraction=0.2, validation_fraction=0.2, seed=1)
+    paths = {"user_ids": folder / "user_ids.parquet", "item_ids": folder / "item_ids.parquet"}
+    write_parquet(prepared.users, paths["user_ids"])
+    write_parquet(prepared.items, paths["item_ids"])
+    for name, frame in splits.as_dict().items():
+        paths[name] = folder / f"{name}.parquet"
+        write_parquet(frame, paths[name])
+    return {"paths": paths, "splits": splits, "n_users": len(prepared.users), "n_items": len(prepared.items)}
+
+
+def run_model(dataset, folder, name, config=None, seed=41):
+    config = config or model_config()
+    settings = {k: v for k, v in config["models"][name].items() if k != "betas"}
+    paths = dataset["paths"]
+    outputs = {key: str(folder / f"{key}{suffix}") for key, suffix in
+               (("weights", ".pt"), ("codes_train", ".parquet"), ("codes_valid_in", ".parquet"), ("report", ".json"))}
+    training = None if name in ("toppop", "puresvd") else {**config["training"], "device": "cpu"}
+    train_run("s", name, settings, training, BETAS.get(name), seed, 2, user_ids=str(paths["user_ids"]),
+              item_ids=str(paths["item_ids"]), train_split=str(paths["train"]), valid_in=str(paths["valid_in"]),
+              valid_out=str(paths["valid_out"]), **outputs)
+    return settings, outputs
+
+
+def held_out_ndcg(dataset, model, settings, weights):
+    trained = load_trained_model(model, settings, BETAS.get(model), dataset["n_items"], weights)
+    splits, n_users, n_items = dataset["splits"], dataset["n_users"], dataset["n_items"]
+    result = evaluate_ranking(trained.scores, interaction_matrix(splits.train, n_users, n_items),
+                              interaction_matrix(splits.test_out, n_users, n_items), [10])
+    return result["ndcg@10"]
+
+
+@pytest.fixture(scope="module")
+def toppop_ndcg(dataset, tmp_path_factory):
+    settings, outputs = run_model(dataset, tmp_path_factory.mktemp("toppop"), "toppop")
+    return held_out_ndcg(dataset, "toppop", settings, outputs["weights"])
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES[1:])
+def test_each_model_learns_and_beats_toppop(dataset, tmp_path, toppop_ndcg, name):
+    settings, outputs = run_model(dataset, tmp_path, name)
+    report = json.loads(open(outputs["report"]).read())
+    assert report["status"] == "ok", report["reason"]
+    ndcg = held_out_ndcg(dataset, name, settings, outputs["weights"])
+    assert ndcg > 1.5 * toppop_ndcg, (name, ndcg, toppop_ndcg)
+
+    codes = pd.read_parquet(outputs["codes_train"])
+    size = 10
+    assert codes.columns.tolist() == ["user"] + [f"z{j}" for j in range(size)]
+    assert codes.shape == (dataset["n_users"], size + 1)
+    assert all(codes[f"z{j}"].dtype == np.float32 for j in range(size))
+    assert np.isfinite(codes.to_numpy()).all()
+    if name != "puresvd":
+        selection = report["selection"]
+        assert selection["best_epoch"] % 5 == 0 and report["final"]["epochs"] == selection["best_epoch"]
+        assert [e["epoch"] for e in selection["curve"] if "valid_score" in e] == list(
+            range(5, selection["epochs"] + 1, 5))
+
+
+def test_toppop_has_no_code(dataset, tmp_path):
+    _, outputs = run_model(dataset, tmp_path, "toppop")
+    assert pd.read_parquet(outputs["codes_train"]).columns.tolist() == ["user"]
+    assert json.loads(open(outputs["report"]).read())["code_size"] is None
+
+
+def test_same_seed_gives_identical_codes_on_cpu(dataset, tmp_path):
+    config = model_config(max_epochs=10)
+    first = run_model(dataset, tmp_path / "a", "multivae", config)[1]
+    second = run_model(dataset, tmp_path / "b", "multivae", config)[1]
+    other = run_model(dataset, tmp_path / "c", "multivae", config, seed=53)[1]
+    read = lambda outputs: open(outputs["codes_train"], "rb").read()
+    assert read(first) == read(second)
+    assert read(first) != read(other)
+
+
+class Scripted(Recommender):
+    """A one-parameter model; its validation scores are scripted to test early stopping."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(1))
+
+    def loss(self, x, kl_weight):
+        value = ((self.w - 1.0) ** 2).sum()
+        return value, {}
+
+
+def test_early_stopping_restores_the_best_weights():
+    model, seen = Scripted(), {}
+    scores = iter([0.1, 0.5, 0.3, 0.2, 0.9])
+
+    def validate(m):
+        seen[len(seen) + 1] = m.w.item()
+        return next(scores)
+
+    matrix = interaction_matrix(pd.DataFrame({"user": [0, 1], "item": [0, 1]}), 2, 2)
+    record = train(model, matrix, lr=0.01, batch_size=2, max_epochs=100, seed=0, device=torch.device("cpu"),
+                   validate=validate, eval_every=5, patience=2)
+    assert [e["epoch"] for e in record.evaluations] == [5, 10, 15, 20]  # stopped after 2 evaluations w/o gain
+    assert record.best_epoch == 10 and record.epochs == 20
+    assert model.w.item() == seen[2] != seen[4]
+
+
+def test_non_finite_loss_is_recorded_not_raised():
+    class Exploding(Scripted):
+        def loss(self, x, kl_weight):
+            return self.w.sum() / 0.0 * 0.0, {}
+
+    matrix = interaction_matrix(pd.DataFrame({"user": [0], "item": [0]}), 1, 1)
+    record = train(Exploding(), matrix, lr=0.01, batch_size=1, max_epochs=10, seed=0, device=torch.device("cpu"))
+    assert record.status == "nan_loss" and "epoch 1" in record.reason
+
+
+def test_a_failing_fit_is_written_as_a_failed_run(dataset, tmp_path, monkeypatch):
+    monkeypatch.setattr(MultiDAE, "loss", lambda self, x, w: (torch.tensor(float("nan")), {}))
+    _, outputs = run_model(dataset, tmp_path, "multidae")
+    report = json.loads(open(outputs["report"]).read())
+    assert report["status"] == "failed" and "non-finite loss at epoch 1" in report["reason"]
+    assert report["final"] is None
+
+
+def test_code_health():
+    assert code_health(np.array([[0.0, 1.0], [1.0, 2.0]]))[0] == "ok"
+    assert code_health(np.array([[0.0, np.nan], [1.0, 2.0]]))[0] == "failed"
+    status, reason, constant = code_health(np.array([[0.0, 3.0], [1.0, 3.0]]))
+    assert status == "collapsed" and constant == [1] and "[1]" in reason
+
+
+def test_kl_schedule():
+    assert kl_schedule(0, 0.2, 1000) == 0.0
+    assert kl_schedule(100, 0.2, 1000) == pytest.approx(0.1)
+    assert kl_schedule(200, 0.2, 1000) == pytest.approx(0.2)
+    assert kl_schedule(10_000, 0.2, 1000) == 0.2
+    assert kl_schedule(0, 2.0, None) == 2.0
+
+
+def test_beta_sets_the_weight_of_the_kl_term():
+    config = model_config()
+    settings = {k: v for k, v in config["models"]["multivae"].items() if k != "betas"}
+    vae = build_model("multivae", 30, settings, beta=0.4)
+    beta_vae = build_model("betavae", 30, {k: v for k, v in config["models"]["betavae"].items() if k != "betas"},
+                           beta=3.0)
+    assert vae.kl_weight(0) == 0.0 and vae.kl_weight(10**9) == 0.4
+    assert vae.kl_weight(settings["total_anneal_steps"] // 10) == pytest.approx(0.1)
+    assert beta_vae.kl_weight(0) == beta_vae.kl_weight(10**9) == 3.0
+    x = (torch.rand(8, 30) < 0.3).float()
+    x[:, 0] = 1
+    torch.manual_seed(0)
+    loss_a, parts = beta_vae.loss(x, 0.0)
+    torch.manual_seed(0)
+    loss_b, _ = beta_vae.loss(x, 3.0)
+    assert (loss_b - loss_a).item() == pytest.approx(3.0 * parts["kl"], rel=1e-4)
+
+
+def macrid(code="mean"):
+    torch.manual_seed(0)
+    return MacridVAE(120, 4, 8, [16], 0.5, 0.0, 0.1, 0.075, 0.2, 100, code=code)
+
+
+def test_macridvae_assignments_sum_to_one():
+    model = macrid()
+    for training in (True, False):
+        model.train(training)
+        assignment = model.concept_assignment()
+        assert assignment.shape == (120, 4)
+        assert torch.allclose(assignment.sum(dim=1), torch.ones(120), atol=1e-5)
+
+
+def test_macridvae_codes_are_k_by_default_and_k_times_dfac_as_option():
+    x = (torch.rand(6, 120) < 0.2).float()
+    assert macrid().eval().codes(x).shape == (6, 4)
+    assert macrid("full").eval().codes(x).shape == (6, 32)
+    full = macrid("full").eval().codes(x).reshape(6, 4, 8)
+    assert torch.allclose(full.mean(dim=2), macrid().eval().codes(x), atol=1e-6)
+
+
+def test_macridvae_fast_encoder_equals_masked_inputs():
+    model = macrid().eval()
+    x = (torch.rand(10, 120) < 0.15).float()
+    assignment = model.concept_assignment()
+    mu, logvar = model._posterior(x, assignment)
+    masked = F.normalize(x.unsqueeze(1) * assignment.T.unsqueeze(0), dim=2)
+    h = model.encoder(masked)
+    assert torch.allclose(mu, F.normalize(h[..., :8], dim=2), atol=1e-5)
+    assert torch.allclose(logvar, -h[..., 8:], atol=1e-5)

@@ -1,0 +1,8 @@
+from disrec.grid import parse_beta
+from disrec.logs import run_step
+from disrec.steps.train import train_run
+
+w = snakemake.wildcards
+run_step(train_run, snakemake.log[0], dataset=w.dataset, model_name=w.model, settings=snakemake.params.settings,
+         training=snakemake.params.training, beta=parse_beta(w.beta), seed=int(w.seed), threads=snakemake.threads,
+         **dict(snakemake.input.items()), **dict(snakemake.output.items()))
