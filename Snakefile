@@ -10,10 +10,11 @@ validate_config(config, source=", ".join(map(str, workflow.configfiles)) or "con
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
 
 
 rule all:
     default_target: True
     input:
         expand(rules.dataset_summary.output.summary, dataset=DATASETS),
-        run_targets(rules.train.output.report),
+        run_targets(rules.evaluate.output.report),

@@ -59,10 +59,10 @@ class RankingAccumulator:
         positions = torch.arange(1, hits.shape[1] + 1, dtype=torch.float64, device=hits.device)
         first_hit = torch.where(hits > 0, positions, torch.inf).min(dim=1).values
         for k in self.ks:
-            hits_k = hits[:, :k]
+            hits_k = hits[:, :k]  # fewer than k columns when k > n_items
             denominator = torch.clamp(n_target, max=k)
-            ideal = torch.cumsum(self.discount[:k], 0)[denominator - 1]
-            self.sums[f"ndcg@{k}"] += float(((hits_k * self.discount[:k]).sum(1) / ideal).sum())
+            ideal = torch.cumsum(self.discount, 0)[denominator - 1]
+            self.sums[f"ndcg@{k}"] += float(((hits_k * self.discount[: hits_k.shape[1]]).sum(1) / ideal).sum())
             self.sums[f"recall@{k}"] += float((hits_k.sum(1) / denominator).sum())
             self.sums[f"mrr@{k}"] += float(torch.where(first_hit <= k, 1.0 / first_hit, 0.0).sum())
             self.covered[k][top[:, :k][valid[:, :k]]] = True

@@ -1,0 +1,95 @@
+"""One classifier per ground-truth factor, predicting it from the user code (SPEC section 6).
+
+Hyperparameters are chosen per factor by a 2-fold grid search on the
+``valid_in`` codes and factors, then the classifier is refit on the ``train``
+codes and factors. The fitted classifiers are shared by DCI, LIME and SHAP.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin, clone
+from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedKFold
+
+log = logging.getLogger(__name__)
+
+CLASSIFIERS = {
+    "gbt": lambda seed: GradientBoostingClassifier(random_state=seed),
+    "random_forest": lambda seed: RandomForestClassifier(random_state=seed, n_jobs=1),
+    "logistic": lambda seed: LogisticRegression(max_iter=1000),
+}
+
+
+def standardise(codes: np.ndarray) -> np.ndarray:
+    """Each column to mean 0 and standard deviation 1 (population sd), within this set of users."""
+    codes = np.asarray(codes, dtype=np.float64)
+    return (codes - codes.mean(axis=0)) / codes.std(axis=0)
+
+
+def undefined_code_reason(codes: np.ndarray, name: str) -> str | None:
+    """Why these codes cannot be scored (non-finite or constant columns), or None."""
+    if codes.shape[1] == 0:
+        return f"{name} codes have no columns"
+    bad = np.flatnonzero(~np.isfinite(codes).all(axis=0))
+    if len(bad):
+        return f"{name} codes have non-finite values in columns {bad.tolist()}"
+    constant = np.flatnonzero(np.ptp(codes, axis=0) == 0)
+    if len(constant):
+        return f"{name} codes are constant in columns {constant.tolist()}"
+    return None
+
+
+@dataclass
+class FactorClassifiers:
+    """Classifier j predicts factor j from the standardised train codes."""
+
+    models: list[ClassifierMixin]
+    best_params: list[dict[str, Any]]
+    cv_scores: list[float]
+    notes: list[str] = field(default_factory=list)
+
+
+def fit_factor_classifiers(codes_train: np.ndarray, factors_train: np.ndarray, codes_valid: np.ndarray,
+                           factors_valid: np.ndarray, *, kind: str, grid: dict[str, list], seed: int,
+                           scoring: str = "balanced_accuracy", n_jobs: int = 1) -> FactorClassifiers:
+    """Grid-search each factor's hyperparameters on valid (2 stratified folds), refit on train.
+
+    Codes are taken as given (standardise them first). A factor with fewer than
+    two members of a class in valid cannot be searched: it gets the first grid
+    point, and a note says so.
+    """
+    base = CLASSIFIERS[kind](seed)
+    candidates = list(ParameterGrid(grid))
+    result = FactorClassifiers(models=[], best_params=[], cv_scores=[])
+    for j in range(factors_train.shape[1]):
+        y_valid = factors_valid[:, j]
+        if np.bincount(y_valid.astype(int), minlength=2).min() < 2:
+            params, score = candidates[0], float("nan")
+            result.notes.append(f"factor {j}: fewer than 2 users of a class in valid_in; used {params}")
+        elif len(candidates) == 1:
+            params, score = candidates[0], float("nan")
+        else:
+            search = GridSearchCV(clone(base), grid, scoring=scoring, cv=StratifiedKFold(2, shuffle=True, random_state=seed),
+                                  n_jobs=n_jobs, refit=False)
+            search.fit(codes_valid, y_valid)
+            params, score = search.best_params_, float(search.best_score_)
+        model = clone(base).set_params(**params).fit(codes_train, factors_train[:, j])
+        result.models.append(model)
+        result.best_params.append(params)
+        result.cv_scores.append(score)
+    return result
+
+
+def importance_matrix(classifiers: FactorClassifiers) -> np.ndarray:
+    """R (d, k): |feature_importances_| of trees, |coef| of logistic regression."""
+    columns = []
+    for model in classifiers.models:
+        weights = model.feature_importances_ if hasattr(model, "feature_importances_") else model.coef_[0]
+        columns.append(np.abs(np.asarray(weights, dtype=np.float64)))
+    return np.stack(columns, axis=1)

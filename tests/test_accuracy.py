@@ -1,0 +1,97 @@
+"""Accuracy metrics: hand-computed cases and agreement with a plain per-user implementation."""
+
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+
+from disrec.metrics.accuracy import RankingAccumulator, evaluate_ranking
+
+
+def one_user(scores, train, test, ks):
+    n = len(scores)
+    acc = RankingAccumulator(ks, n)
+    exclude = torch.zeros(1, n, dtype=torch.bool)
+    exclude[0, list(train)] = True
+    target = torch.zeros(1, n, dtype=torch.bool)
+    target[0, list(test)] = True
+    acc.add(torch.tensor([scores], dtype=torch.float64), exclude, target)
+    return acc.result()
+
+
+def test_hand_computed_with_ties_and_exclusion():
+    # item 1 is a train item; items 0, 2, 4 tie at 0.5 -> ranked by index: 0, 2, 4, then 3.
+    result = one_user([0.5, 0.9, 0.5, 0.1, 0.5], train={1}, test={2, 3}, ks=[2])
+    assert result["ndcg@2"] == pytest.approx((1 / math.log2(3)) / (1 + 1 / math.log2(3)), abs=1e-15)
+    assert result["recall@2"] == 0.5
+    assert result["mrr@2"] == 0.5
+    assert result["coverage@2"] == 2 / 5
+
+
+def test_fewer_test_items_than_k():
+    result = one_user([0.5, 0.9, 0.5, 0.1, 0.5], train={1}, test={4}, ks=[3])
+    assert result["ndcg@3"] == pytest.approx(0.5, abs=1e-15)  # hit at rank 3: 1/log2(4), ideal 1
+    assert result["recall@3"] == 1.0
+    assert result["mrr@3"] == pytest.approx(1 / 3)
+
+
+def test_miss_gives_zero_and_users_without_test_items_are_skipped():
+    n = 4
+    acc = RankingAccumulator([1], n)
+    scores = torch.tensor([[4.0, 3.0, 2.0, 1.0], [4.0, 3.0, 2.0, 1.0]])
+    exclude = torch.zeros(2, n, dtype=torch.bool)
+    target = torch.tensor([[False, False, False, True], [False, False, False, False]])
+    acc.add(scores, exclude, target)
+    result = acc.result()
+    assert result["users"] == 1
+    assert result["ndcg@1"] == result["recall@1"] == result["mrr@1"] == 0.0
+    assert result["coverage@1"] == 1 / 4  # only the evaluated user's list counts
+
+
+def plain_metrics(scores, train, test, ks):
+    """One user at a time, written straight from the definitions."""
+    n_users, n_items = scores.shape
+    sums = {f"{m}@{k}": 0.0 for k in ks for m in ("ndcg", "recall", "mrr")}
+    covered = {k: set() for k in ks}
+    users = 0
+    for u in range(n_users):
+        truth = set(np.flatnonzero(test[u]))
+        if not truth:
+            continue
+        users += 1
+        candidates = [i for i in range(n_items) if not train[u, i]]
+        ranked = sorted(candidates, key=lambda i: (-scores[u, i], i))
+        for k in ks:
+            top = ranked[:k]
+            covered[k].update(top)
+            hits = [1.0 if i in truth else 0.0 for i in top]
+            dcg = sum(h / math.log2(r + 2) for r, h in enumerate(hits))
+            ideal = sum(1 / math.log2(r + 2) for r in range(min(k, len(truth))))
+            sums[f"ndcg@{k}"] += dcg / ideal
+            sums[f"recall@{k}"] += sum(hits) / min(k, len(truth))
+            first = next((r + 1 for r, h in enumerate(hits) if h), None)
+            sums[f"mrr@{k}"] += 1 / first if first else 0.0
+    out = {name: value / users for name, value in sums.items()}
+    out.update({f"coverage@{k}": len(covered[k]) / n_items for k in ks})
+    return out
+
+
+def test_agrees_with_plain_implementation_on_random_data():
+    rng = np.random.default_rng(0)
+    n_users, n_items, ks = 60, 40, [1, 5, 10, 50]
+    interactions = rng.random((n_users, n_items)) < 0.3
+    test = interactions & (rng.random((n_users, n_items)) < 0.3)
+    train = interactions & ~test
+    # An integer-valued linear scorer: exact in float64, and full of ties.
+    weights = rng.integers(-2, 3, size=(n_items, n_items)).astype(np.float64)
+    bias = rng.integers(0, 3, size=n_items).astype(np.float64)
+    scores = train.astype(np.float64) @ weights + bias
+    score = lambda x: x.double() @ torch.from_numpy(weights) + torch.from_numpy(bias)
+    fast = evaluate_ranking(score, sp.csr_matrix(train.astype(np.float32)), sp.csr_matrix(test.astype(np.float32)),
+                            ks, batch_size=7)
+    plain = plain_metrics(scores, train, test, ks)
+    assert fast["users"] == int(test.any(axis=1).sum())
+    for name, value in plain.items():
+        assert fast[name] == pytest.approx(value, abs=1e-12), name

@@ -1,0 +1,167 @@
+"""DCI, the JS attribution score, LIME-global and SHAP-global against known answers."""
+
+import numpy as np
+import pytest
+import shap
+from lime.lime_base import LimeBase
+from sklearn.linear_model import Ridge
+
+from disrec.metrics.attribution import attribution_score
+from disrec.metrics.classifiers import fit_factor_classifiers, standardise, undefined_code_reason
+from disrec.metrics.dci import completeness, disentanglement
+from disrec.metrics.lime_global import (lime_global, lime_global_literal, lime_neighbourhoods, make_explainer,
+                                        weighted_ridge)
+from disrec.metrics.representation import representation_metrics
+from disrec.metrics.shap_global import shap_global
+
+SETTINGS = {"classifier": "gbt", "grids": {"gbt": {"n_estimators": [50], "max_depth": [2, 3]}},
+            "grid_scoring": "balanced_accuracy", "lime": "batched"}
+
+
+def planted_codes(kind, n=600, d=8, k=4, seed=0):
+    """Factors Y (n, k) and codes Z (n, d): one dimension per factor, every dimension a mix, or unrelated."""
+    rng = np.random.default_rng(seed)
+    factors = (rng.random((n, k)) < 0.4).astype(int)
+    noise = rng.normal(size=(n, d))
+    if kind == "disentangled":
+        codes = noise * 0.1
+        codes[:, :k] += factors * 2.0
+    elif kind == "entangled":
+        codes = factors @ rng.normal(size=(k, d)) + 0.1 * noise
+    else:
+        codes = noise
+    return codes, factors
+
+
+def test_identity_and_uniform_importance():
+    assert disentanglement(np.eye(4)) == pytest.approx(1.0)
+    assert completeness(np.eye(4)) == pytest.approx(1.0)
+    assert disentanglement(np.ones((5, 3))) == pytest.approx(0.0, abs=1e-12)
+    assert completeness(np.ones((5, 3))) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_dci_is_invariant_to_permuting_code_dimensions():
+    importance = np.random.default_rng(1).random((6, 4))
+    permuted = importance[[3, 0, 5, 1, 4, 2]]
+    assert disentanglement(permuted) == pytest.approx(disentanglement(importance), abs=1e-12)
+    assert completeness(permuted) == pytest.approx(completeness(importance), abs=1e-12)
+
+
+def test_unused_code_dimensions_do_not_count():
+    importance = np.vstack([np.eye(3), np.zeros((2, 3))])
+    assert disentanglement(importance) == pytest.approx(1.0)
+
+
+def test_js_score_bounds():
+    assert attribution_score(np.ones((4, 3))) == pytest.approx(0.0, abs=1e-12)
+    assert attribution_score(np.eye(3)) == pytest.approx(1.0)
+    assert np.isnan(attribution_score(np.ones((4, 1))))
+
+
+def test_undefined_codes_are_named():
+    assert "non-finite values in columns [1]" in undefined_code_reason(np.array([[0, np.nan], [1, 2.0]]), "train")
+    assert "constant in columns [0]" in undefined_code_reason(np.array([[3.0, 1], [3.0, 2]]), "train")
+    assert undefined_code_reason(np.array([[0.0, 1], [1, 2]]), "train") is None
+
+
+@pytest.fixture(scope="module")
+def scored():
+    out = {}
+    for kind in ("disentangled", "entangled", "unrelated"):
+        codes, factors = planted_codes(kind)
+        valid_codes, valid_factors = planted_codes(kind, seed=1)
+        out[kind] = representation_metrics(codes, valid_codes, factors, valid_factors, list("ABCD"), SETTINGS,
+                                           seed=0)["metrics"]
+    return out
+
+
+def test_planted_factors_score_near_one_and_random_codes_near_zero(scored):
+    good, bad = scored["disentangled"], scored["unrelated"]
+    assert good["disentanglement"] > 0.9 and good["completeness"] > 0.9
+    assert good["informativeness"] > 0.95
+    assert bad["disentanglement"] < 0.2 and bad["completeness"] < 0.2
+    assert bad["informativeness"] < 0.6
+
+
+def test_attribution_scores_order_disentangled_entangled_unrelated(scored):
+    for metric in ("lime", "shap", "disentanglement", "completeness"):
+        values = [scored[kind][metric] for kind in ("disentangled", "entangled", "unrelated")]
+        assert values[0] > values[1] > values[2], (metric, values)
+
+
+def test_metrics_need_two_factors_and_valid_codes():
+    codes, factors = planted_codes("disentangled")
+    one = representation_metrics(codes, codes, factors[:, :1], factors[:, :1], ["A"], SETTINGS, seed=0)
+    assert "at least 2" in one["reason"] and np.isnan(one["metrics"]["shap"])
+    constant = codes.copy()
+    constant[:, 2] = 5.0
+    result = representation_metrics(constant, codes, factors, factors, list("ABCD"), SETTINGS, seed=0)
+    assert "train codes are constant in columns [2]" == result["reason"]
+    assert all(np.isnan(v) for v in result["metrics"].values())
+
+
+def test_weighted_ridge_equals_sklearn():
+    rng = np.random.default_rng(3)
+    design = (rng.random((5, 40, 6)) < 0.5).astype(float)
+    targets = rng.random((5, 40, 2))
+    weights = rng.random((5, 40))
+    ours = weighted_ridge(design, targets, weights)
+    for b in range(5):
+        for t in range(2):
+            ridge = Ridge(alpha=1.0, fit_intercept=True).fit(design[b], targets[b, :, t], sample_weight=weights[b])
+            np.testing.assert_allclose(ours[b, :, t], ridge.coef_, rtol=0, atol=1e-10)
+
+
+def test_batched_lime_fits_what_lime_fits_on_the_same_neighbourhood():
+    codes, factors = planted_codes("entangled", n=300, d=5, k=2)
+    z = standardise(codes)
+    classifiers = fit_factor_classifiers(z, factors, z, factors, kind="gbt", grid={"n_estimators": [30]}, seed=0)
+    explainer = make_explainer(z, seed=0)
+    binary, inverse = lime_neighbourhoods(explainer, z[:3], 30, np.random.RandomState(0))
+    kernel = explainer.base.kernel_fn
+    for row in range(3):
+        y = classifiers.models[0].predict_proba(inverse[row])
+        distances = np.sqrt(((binary[row] - 1) ** 2).sum(axis=1))
+        base = LimeBase(kernel, random_state=0)
+        _, weights, _, _ = base.explain_instance_with_data(binary[row], y, distances, 1, 5, feature_selection="auto")
+        expected = np.zeros(5)
+        for feature, weight in weights:
+            expected[feature] = weight
+        ours = weighted_ridge(binary[row:row + 1], y[None, :, 1:], kernel(distances)[None])[0, :, 0]
+        np.testing.assert_allclose(ours, expected, atol=1e-9)
+
+
+def test_batched_lime_agrees_with_the_literal_recipe_within_sampling_noise():
+    """Literal LIME-global with 3 seeds gives the noise; the batched estimate must sit inside it."""
+    codes, factors = planted_codes("entangled", n=150, d=4, k=3)
+    z = standardise(codes)
+    classifiers = fit_factor_classifiers(z, factors, z, factors, kind="gbt", grid={"n_estimators": [30]}, seed=0)
+    literal = np.stack([lime_global_literal(classifiers, z, seed) for seed in range(3)])
+    batched = np.stack([lime_global(classifiers, z, seed) for seed in range(3)])
+    noise = literal.std(axis=0, ddof=1).max()
+    assert np.abs(batched.mean(axis=0) - literal.mean(axis=0)).max() < 4 * noise
+    scores_literal = [attribution_score(a) for a in literal]
+    scores_batched = [attribution_score(a) for a in batched]
+    spread = max(scores_literal) - min(scores_literal)
+    assert abs(np.mean(scores_batched) - np.mean(scores_literal)) < 2 * spread + 1e-3
+
+
+def test_shap_global_is_the_mean_absolute_tree_shap():
+    codes, factors = planted_codes("entangled", n=120, d=4, k=2)
+    z = standardise(codes)
+    classifiers = fit_factor_classifiers(z, factors, z, factors, kind="gbt", grid={"n_estimators": [20]}, seed=0)
+    values = shap.TreeExplainer(classifiers.models[1], data=z).shap_values(z)
+    np.testing.assert_allclose(shap_global(classifiers, z)[:, 1], np.abs(values).mean(axis=0), atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["random_forest", "logistic"])
+def test_other_classifiers_separate_planted_from_unrelated_codes(kind):
+    settings = {**SETTINGS, "classifier": kind,
+                "grids": {"random_forest": {"n_estimators": [20], "max_depth": [3]}, "logistic": {"C": [0.1, 1.0]}}}
+    scores = {}
+    for codes_kind in ("disentangled", "unrelated"):
+        codes, factors = planted_codes(codes_kind, n=200)
+        scores[codes_kind] = representation_metrics(codes, codes, factors, factors, list("ABCD"), settings,
+                                                    seed=0)["metrics"]
+    for metric, value in scores["disentangled"].items():
+        assert value > scores["unrelated"][metric] + 0.15, metric
