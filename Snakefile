@@ -11,10 +11,16 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/gather.smk"
 
 
 rule all:
     default_target: True
     input:
         expand(rules.dataset_summary.output.summary, dataset=DATASETS),
-        run_targets(rules.evaluate.output.report),
+        rules.runs_table.output,
+        rules.correlations.output,
+        rules.reference_comparison.output,
+        rules.correlation_figures.output,
+        rules.beta_tradeoff_figure.output,
+        expand(rules.metrics_figure.output, dataset=DATASETS),

@@ -50,21 +50,21 @@ def small_ml100k(folder: Path, n_users: int = 30, n_items: int = 25, seed: int =
     return write_ml100k_official(folder, ratings, movies)
 
 
+def snakemake_runner(workdir: Path, config: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the repository's Snakefile in ``workdir`` with ``config``; return the completed process."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+               "--directory", str(workdir), "--cores", "2", *args]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
 @pytest.fixture
 def run_snakemake():
-    """Run the repository's Snakefile in ``workdir`` with ``config``; return the completed process."""
-
-    def run(workdir: Path, config: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        workdir.mkdir(parents=True, exist_ok=True)
-        (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-        command = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
-                   "--directory", str(workdir), "--cores", "2", *args]
-        result = subprocess.run(command, capture_output=True, text=True, cwd=workdir)
-        if check and result.returncode != 0:
-            raise AssertionError(f"snakemake failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
-        return result
-
-    return run
+    return snakemake_runner
 
 
 def base_config(tmp_path: Path, datasets: dict, study_datasets: list[str], seeds=(41, 53),

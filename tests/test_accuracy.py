@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from disrec.metrics.accuracy import RankingAccumulator, evaluate_ranking
+from disrec.metrics.accuracy import RankingAccumulator, accuracy_literal, evaluate_ranking
 
 
 def one_user(scores, train, test, ks):
@@ -50,34 +50,6 @@ def test_miss_gives_zero_and_users_without_test_items_are_skipped():
     assert result["coverage@1"] == 1 / 4  # only the evaluated user's list counts
 
 
-def plain_metrics(scores, train, test, ks):
-    """One user at a time, written straight from the definitions."""
-    n_users, n_items = scores.shape
-    sums = {f"{m}@{k}": 0.0 for k in ks for m in ("ndcg", "recall", "mrr")}
-    covered = {k: set() for k in ks}
-    users = 0
-    for u in range(n_users):
-        truth = set(np.flatnonzero(test[u]))
-        if not truth:
-            continue
-        users += 1
-        candidates = [i for i in range(n_items) if not train[u, i]]
-        ranked = sorted(candidates, key=lambda i: (-scores[u, i], i))
-        for k in ks:
-            top = ranked[:k]
-            covered[k].update(top)
-            hits = [1.0 if i in truth else 0.0 for i in top]
-            dcg = sum(h / math.log2(r + 2) for r, h in enumerate(hits))
-            ideal = sum(1 / math.log2(r + 2) for r in range(min(k, len(truth))))
-            sums[f"ndcg@{k}"] += dcg / ideal
-            sums[f"recall@{k}"] += sum(hits) / min(k, len(truth))
-            first = next((r + 1 for r, h in enumerate(hits) if h), None)
-            sums[f"mrr@{k}"] += 1 / first if first else 0.0
-    out = {name: value / users for name, value in sums.items()}
-    out.update({f"coverage@{k}": len(covered[k]) / n_items for k in ks})
-    return out
-
-
 def test_agrees_with_plain_implementation_on_random_data():
     rng = np.random.default_rng(0)
     n_users, n_items, ks = 60, 40, [1, 5, 10, 50]
@@ -91,7 +63,7 @@ def test_agrees_with_plain_implementation_on_random_data():
     score = lambda x: x.double() @ torch.from_numpy(weights) + torch.from_numpy(bias)
     fast = evaluate_ranking(score, sp.csr_matrix(train.astype(np.float32)), sp.csr_matrix(test.astype(np.float32)),
                             ks, batch_size=7)
-    plain = plain_metrics(scores, train, test, ks)
+    plain = accuracy_literal(scores, train, test, ks)
     assert fast["users"] == int(test.any(axis=1).sum())
     for name, value in plain.items():
         assert fast[name] == pytest.approx(value, abs=1e-12), name

@@ -165,3 +165,22 @@ def test_other_classifiers_separate_planted_from_unrelated_codes(kind):
                                                     seed=0)["metrics"]
     for metric, value in scores["disentangled"].items():
         assert value > scores["unrelated"][metric] + 0.15, metric
+
+
+@pytest.mark.parametrize("grid", [{"n_estimators": [10, 30, 60], "max_depth": [2, 3]},
+                                  {"n_estimators": [5, 40], "learning_rate": [0.05, 0.3], "max_depth": [1]}])
+@pytest.mark.parametrize("scoring", ["balanced_accuracy", "accuracy"])
+def test_staged_grid_search_equals_gridsearchcv(grid, scoring):
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    from disrec.metrics.classifiers import staged_grid_search
+
+    codes, factors = planted_codes("entangled", n=160, d=5, k=2, seed=4)
+    labels = factors[:, 0]
+    folds = StratifiedKFold(2, shuffle=True, random_state=7)
+    base = GradientBoostingClassifier(random_state=7)
+    params, score = staged_grid_search(base, grid, codes, labels, folds, scoring)
+    search = GridSearchCV(base, grid, scoring=scoring, cv=folds, refit=False).fit(codes, labels)
+    assert params == search.best_params_
+    assert score == search.best_score_

@@ -175,6 +175,12 @@ def load_config(path: str | os.PathLike, **kwargs) -> dict[str, Any]:
     return validate_config(config, source=str(path), **kwargs)
 
 
+def loader_settings(config: dict[str, Any], dataset: str) -> dict[str, Any]:
+    """What reading and filtering a dataset uses: its entry without the keys other stages own."""
+    owned_elsewhere = {"models", "reference_name", "concepts"}
+    return canonical({k: v for k, v in config["datasets"][dataset].items() if k not in owned_elsewhere})
+
+
 def model_settings(config: dict[str, Any], dataset: str, model: str) -> dict[str, Any]:
     """A model's hyperparameters for one dataset (its overrides applied), without the beta list."""
     merged = {**config["models"][model], **config["datasets"][dataset].get("models", {}).get(model, {})}

@@ -6,20 +6,33 @@ import logging
 import sys
 from typing import Any, Callable
 
+from threadpoolctl import threadpool_limits
+
 from disrec.errors import StudyError
 
 log = logging.getLogger("disrec")
 
 
-def run_step(step: Callable[..., Any], log_file: str | None, **kwargs: Any) -> None:
-    """Call ``step(**kwargs)`` logging to ``log_file`` and stderr; exit 1 with the message on a StudyError."""
+def run_step(step: Callable[..., Any], log_file: str | None, threads: int | None = None, **kwargs: Any) -> None:
+    """Call ``step(**kwargs)`` logging to ``log_file`` and stderr; exit 1 with the message on a StudyError.
+
+    With ``threads``, BLAS/OpenMP pools and torch are limited to that many threads (the job's
+    Snakemake threads) so parallel jobs do not oversubscribe the machine; the step receives it too.
+    """
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
         handlers.append(logging.FileHandler(log_file, mode="w"))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         handlers=handlers, force=True)
     try:
-        step(**kwargs)
+        if threads is None:
+            step(**kwargs)
+        else:
+            import torch
+
+            torch.set_num_threads(threads)
+            with threadpool_limits(limits=threads):
+                step(threads=threads, **kwargs)
     except StudyError as exc:
         log.error("%s", exc)
         sys.exit(1)

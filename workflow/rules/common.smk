@@ -1,7 +1,7 @@
 # Paths and config lookups shared by every rule file; paths are built here only.
 import re
 
-from disrec.config import canonical, model_settings
+from disrec.config import canonical, loader_settings, model_settings
 from disrec.grid import CLOSED_FORM_MODELS, MODEL_NAMES, NO_BETA, study_runs
 
 RESULTS = config["results_dir"]
@@ -43,4 +43,4 @@ def log_path(rule_name, *wildcard_names):
 
 
 def dataset_settings(wildcards):
-    return canonical(config["datasets"][wildcards.dataset])
+    return loader_settings(config, wildcards.dataset)

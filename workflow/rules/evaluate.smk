@@ -18,7 +18,7 @@ rule evaluate:
     params:
         settings=lambda w: model_settings(config, w.dataset, w.model),
         evaluation=canonical(config["evaluation"]),
-    threads: 2
+    threads: 1
     log:
         log_path("evaluate", "dataset", "model", "beta", "seed"),
     script:

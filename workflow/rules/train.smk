@@ -16,7 +16,7 @@ rule train:
     params:
         settings=lambda w: model_settings(config, w.dataset, w.model),
         training=lambda w: None if w.model in CLOSED_FORM_MODELS else canonical(config["training"]),
-    threads: 2
+    threads: 1
     resources:
         gpu=lambda w: 0 if w.model in CLOSED_FORM_MODELS else 1,
     log:

@@ -11,6 +11,7 @@ top K, and compare with the held-out set T.
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Iterable
 
 import numpy as np
@@ -89,3 +90,35 @@ def evaluate_ranking(score: Callable[[torch.Tensor], torch.Tensor], inputs: sp.c
             scores = score(x)
         accumulator.add(scores, x > 0, dense_rows(targets, rows, device) > 0)
     return accumulator.result()
+
+
+def accuracy_literal(scores: np.ndarray, train: np.ndarray, test: np.ndarray, ks: Iterable[int]) -> dict[str, float]:
+    """The same metrics one user at a time, straight from the definitions (dense arrays, bool masks).
+
+    Slow; it is the reference the batched implementation is tested and benchmarked against.
+    """
+    ks = sorted(set(int(k) for k in ks))
+    sums = {f"{m}@{k}": 0.0 for k in ks for m in ("ndcg", "recall", "mrr")}
+    covered: dict[int, set] = {k: set() for k in ks}
+    users = 0
+    for u in range(scores.shape[0]):
+        truth = set(np.flatnonzero(test[u]).tolist())
+        if not truth:
+            continue
+        users += 1
+        candidates = [i for i in range(scores.shape[1]) if not train[u, i]]
+        ranked = sorted(candidates, key=lambda i: (-scores[u, i], i))
+        for k in ks:
+            top = ranked[:k]
+            covered[k].update(top)
+            hits = [1.0 if i in truth else 0.0 for i in top]
+            dcg = sum(h / math.log2(r + 2) for r, h in enumerate(hits))
+            ideal = sum(1 / math.log2(r + 2) for r in range(min(k, len(truth))))
+            sums[f"ndcg@{k}"] += dcg / ideal
+            sums[f"recall@{k}"] += sum(hits) / min(k, len(truth))
+            first = next((r + 1 for r, h in enumerate(hits) if h), None)
+            sums[f"mrr@{k}"] += 1 / first if first else 0.0
+    out = {name: value / users for name, value in sums.items()}
+    out.update({f"coverage@{k}": len(covered[k]) / scores.shape[1] for k in ks})
+    out["users"] = users
+    return out

@@ -26,7 +26,6 @@ def evaluate_run(dataset: str, model_name: str, settings: dict[str, Any], evalua
                  beta: float | None, seed: int, threads: int, *, user_ids: str, item_ids: str, train_split: str,
                  test_out: str, weights: str, training_report: str, codes_train: str, codes_valid_in: str,
                  factors_train: str, factors_valid_in: str, report: str) -> None:
-    torch.set_num_threads(threads)
     training = read_json(training_report)
     n_users, n_items = len(read_parquet(user_ids)), len(read_parquet(item_ids))
     seconds: dict[str, float] = {}

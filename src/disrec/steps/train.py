@@ -75,7 +75,6 @@ def train_run(dataset: str, model_name: str, settings: dict[str, Any], training:
               report: str) -> None:
     """``training`` (device, early stopping) is given for gradient-trained models only."""
     started = time.perf_counter()
-    torch.set_num_threads(threads)
     device = resolve_device(training["device"]) if training else torch.device("cpu")
     n_users, n_items = len(read_parquet(user_ids)), len(read_parquet(item_ids))
     matrices = {name: interaction_matrix(read_parquet(path), n_users, n_items)

@@ -1,0 +1,48 @@
+"""Repeated-measures correlation (Bakdash & Marusich 2017) between every pair of metrics, by pingouin.
+
+Within each dataset the subjects are the model variants (model, beta) and the
+seeds are the repeated measures; within each model variant the subjects are
+the datasets. pingouin needs at least 3 subjects: with fewer, the row is kept
+with NaN values and the reason.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+
+from disrec.analysis.runs_table import CORRELATED
+
+COLUMNS = ["group", "x", "y", "r", "p", "dof", "ci95_low", "ci95_high", "n", "subjects", "reason"]
+
+
+def rm_corr_pair(frame: pd.DataFrame, x: str, y: str, subject: str) -> dict:
+    data = frame[[x, y, subject]].dropna()
+    subjects = int(data[subject].nunique())
+    row = {"x": x, "y": y, "r": np.nan, "p": np.nan, "dof": np.nan, "ci95_low": np.nan, "ci95_high": np.nan,
+           "n": len(data), "subjects": subjects, "reason": None}
+    if subjects < 3:
+        row["reason"] = f"rm_corr needs at least 3 subjects ({subject}) with both metrics; found {subjects}"
+        return row
+    if data.groupby(subject)[x].nunique().max() < 2 or data.groupby(subject)[y].nunique().max() < 2:
+        row["reason"] = "a metric does not vary within any subject"
+        return row
+    result = pg.rm_corr(data=data, x=x, y=y, subject=subject).iloc[0]
+    low, high = result["CI95"]
+    row.update(r=float(result["r"]), p=float(result["pval"]), dof=int(result["dof"]), ci95_low=float(low),
+               ci95_high=float(high))
+    return row
+
+
+def rm_corr_table(runs: pd.DataFrame, group_by: str, subject: str,
+                  metrics: list[str] = list(CORRELATED)) -> pd.DataFrame:
+    """One row per (group, metric pair): r, p, dof, 95% CI, observations n and subjects."""
+    rows = []
+    for group, frame in runs.groupby(group_by, sort=False):
+        for x, y in combinations(metrics, 2):
+            rows.append({"group": group, **rm_corr_pair(frame, x, y, subject)})
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    return table.rename(columns={"group": group_by})

@@ -1,0 +1,132 @@
+"""The study's figures, each saved as PDF (for the paper) and PNG (for a quick look).
+
+- correlation heatmaps: one panel per group (dataset or model variant), lower
+  triangle, repeated-measures r printed with * where p < 0.05;
+- the beta trade-off: NDCG@10, disentanglement and SHAP-global against beta,
+  mean +- sd over seeds, per dataset and KL model;
+- per dataset, every metric by model variant (mean +- sd over seeds).
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+from disrec.analysis.runs_table import CORRELATED  # noqa: E402
+from disrec.storage import atomic_path  # noqa: E402
+
+TRADEOFF = {"ndcg@10": "NDCG@10", "disentanglement": "Disentanglement (D)", "shap": "SHAP-global"}
+METRIC_TITLES = {"ndcg": "NDCG", "recall": "Recall", "mrr": "MRR", "coverage": "Coverage",
+                 "disentanglement": "Disentanglement (D)", "completeness": "Completeness (C)",
+                 "informativeness": "Informativeness (I)", "lime": "LIME-global", "shap": "SHAP-global"}
+sns.set_theme(style="whitegrid", context="paper", font_scale=1.2)
+
+
+def save(figure: plt.Figure, pdf: str, png: str) -> None:
+    for path, options in ((pdf, {}), (png, {"dpi": 150})):
+        with atomic_path(path) as tmp:
+            figure.savefig(tmp, format=Path(path).suffix[1:], bbox_inches="tight", **options)
+    plt.close(figure)
+
+
+def _note(ax: plt.Axes, text: str) -> None:
+    ax.text(0.5, 0.5, textwrap.fill(text, 40), ha="center", va="center", fontsize=11, transform=ax.transAxes)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+
+
+def correlation_heatmaps(table: pd.DataFrame, group_by: str, title: str, pdf: str, png: str) -> None:
+    """One lower-triangle heatmap of r per group in ``table`` (an rm_corr table)."""
+    metrics, labels = list(CORRELATED), list(CORRELATED.values())
+    index = {m: i for i, m in enumerate(metrics)}
+    computed = [g for g in dict.fromkeys(table[group_by]) if table.loc[table[group_by] == g, "r"].notna().any()]
+    if not computed:
+        reasons = table["reason"].dropna()
+        figure, ax = plt.subplots(figsize=(7, 3))
+        _note(ax, reasons.iloc[0] if len(reasons) else f"no {group_by} to correlate within")
+        ax.set_title(title)
+        save(figure, pdf, png)
+        return
+    columns = min(3, len(computed))
+    rows = math.ceil(len(computed) / columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(5.4 * columns, 4.8 * rows), squeeze=False)
+    for ax in axes.ravel()[len(computed):]:
+        ax.set_visible(False)
+    for ax, group in zip(axes.ravel(), computed):
+        values = np.full((len(metrics), len(metrics)), np.nan)
+        text = np.full(values.shape, "", dtype=object)
+        for row in table[table[group_by] == group].itertuples():
+            i, j = sorted((index[row.x], index[row.y]), reverse=True)  # lower triangle: i > j
+            values[i, j] = row.r
+            if not np.isnan(row.r):
+                text[i, j] = f"{row.r:.2f}" + ("*" if row.p < 0.05 else "")
+        # The first row and the last column of a strict lower triangle are empty: drop them.
+        values, text = values[1:, :-1], text[1:, :-1]
+        mask = np.triu(np.ones_like(values, dtype=bool), k=1)
+        sns.heatmap(values, mask=mask, annot=text, fmt="", cmap="RdBu_r", vmin=-1, vmax=1, square=True,
+                    xticklabels=labels[:-1], yticklabels=labels[1:], cbar_kws={"shrink": 0.7, "label": "r"},
+                    annot_kws={"fontsize": 8}, ax=ax, linewidths=0.5)
+        ax.grid(False)
+        ax.set_title(str(group))
+        ax.tick_params(axis="x", rotation=45)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
+    figure.suptitle(title + "   (* p < 0.05)", y=1.0)
+    figure.tight_layout()
+    save(figure, pdf, png)
+
+
+def beta_tradeoff(runs: pd.DataFrame, pdf: str, png: str) -> None:
+    """Mean +- sd over seeds against beta, per dataset (rows) and metric (columns), one line per KL model."""
+    swept = runs[runs["beta"].notna()]
+    long = swept.melt(id_vars=["dataset", "model", "beta", "seed"], value_vars=list(TRADEOFF),
+                      var_name="metric", value_name="value")
+    long["metric"] = long["metric"].map(TRADEOFF)
+    if long["value"].notna().sum() == 0:
+        figure, ax = plt.subplots(figsize=(6, 3))
+        _note(ax, "no runs with a beta (multivae, betavae, macridvae) have metrics yet")
+        save(figure, pdf, png)
+        return
+    grid = sns.relplot(data=long, x="beta", y="value", hue="model", style="model", row="dataset", col="metric",
+                       col_order=list(TRADEOFF.values()), kind="line", errorbar="sd", marker="o", markersize=7,
+                       err_style="bars", height=3.4, aspect=1.25, facet_kws={"sharey": False, "margin_titles": True})
+    betas = sorted(swept["beta"].unique())
+    for ax in grid.axes.ravel():
+        ax.set_xscale("log")
+        ax.set_xticks(betas, [f"{b:g}" for b in betas])
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    grid.set_axis_labels("beta (KL weight, log scale)", "")
+    grid.set_titles(row_template="{row_name}", col_template="{col_name}")
+    grid.figure.suptitle("Trade-off: accuracy and disentanglement against beta (mean ± sd over seeds)", y=1.02)
+    save(grid.figure, pdf, png)
+
+
+def metrics_by_model(runs: pd.DataFrame, dataset: str, metrics: list[str], pdf: str, png: str) -> None:
+    """Every metric of one dataset, one bar per model variant (mean +- sd over seeds)."""
+    frame = runs[runs["dataset"] == dataset]
+    long = frame.melt(id_vars=["variant", "seed"], value_vars=metrics, var_name="metric", value_name="value")
+    long["metric"] = long["metric"].map(lambda m: METRIC_TITLES.get(m.split("@")[0], m) + (
+        "@" + m.split("@")[1] if "@" in m else ""))
+    order = list(dict.fromkeys(long["metric"]))
+    grid = sns.catplot(data=long, x="variant", y="value", col="metric", col_wrap=4, kind="bar", errorbar="sd",
+                       sharey=False, height=3.0, aspect=1.3, color="steelblue", col_order=order)
+    grid.set_titles("{col_name}")
+    grid.set_axis_labels("", "")
+    for ax in grid.axes.ravel():
+        ax.tick_params(axis="x", rotation=60, labelsize=9)
+        for tick in ax.get_xticklabels():
+            tick.set_horizontalalignment("right")
+    grid.figure.suptitle(f"{dataset}: every metric by model (mean ± sd over seeds; missing metrics have no bar)",
+                         y=1.02)
+    save(grid.figure, pdf, png)

@@ -1,0 +1,65 @@
+"""Gather jobs: tables and figures over all runs of the study."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+
+from disrec.analysis import figures
+from disrec.analysis.correlation import rm_corr_table
+from disrec.analysis.reference import compare_with_reference
+from disrec.analysis.runs_table import collect_runs, metric_columns, summarise_runs
+from disrec.storage import atomic_path, write_parquet
+
+log = logging.getLogger(__name__)
+
+
+def write_csv(frame: pd.DataFrame, path: str) -> None:
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
+
+
+def build_runs_table(evaluations: list[str], *, runs_parquet: str, runs_csv: str, summary_csv: str) -> None:
+    runs = collect_runs(evaluations)
+    counts = runs["status"].value_counts().to_dict()
+    log.info("%d runs: %s", len(runs), counts)
+    write_parquet(runs, runs_parquet)
+    write_csv(runs, runs_csv)
+    write_csv(summarise_runs(runs), summary_csv)
+
+
+def build_correlations(runs_parquet: str, *, by_dataset: str, by_model: str) -> None:
+    """Within each dataset (subject = model variant) and, with 2+ datasets, within each model (subject = dataset)."""
+    runs = pd.read_parquet(runs_parquet)
+    write_csv(rm_corr_table(runs, "dataset", "variant"), by_dataset)
+    if runs["dataset"].nunique() >= 2:
+        write_csv(rm_corr_table(runs, "variant", "dataset"), by_model)
+    else:
+        write_csv(rm_corr_table(runs.iloc[:0], "variant", "dataset"), by_model)
+
+
+def build_reference_comparison(runs_parquet: str, reference_csv: str, names: dict[str, str], *, output: str) -> None:
+    comparison = compare_with_reference(pd.read_parquet(runs_parquet), pd.read_csv(reference_csv), names)
+    if comparison.empty:
+        log.info("no dataset of this study has published reference numbers (datasets.<name>.reference_name)")
+    write_csv(comparison, output)
+
+
+def draw_correlation_figures(by_dataset: str, by_model: str, *, dataset_pdf: str, dataset_png: str,
+                             model_pdf: str, model_png: str) -> None:
+    figures.correlation_heatmaps(pd.read_csv(by_dataset), "dataset",
+                                 "Repeated-measures correlation within each dataset (subject = model variant)",
+                                 dataset_pdf, dataset_png)
+    figures.correlation_heatmaps(pd.read_csv(by_model), "variant",
+                                 "Repeated-measures correlation within each model variant (subject = dataset)",
+                                 model_pdf, model_png)
+
+
+def draw_beta_tradeoff(runs_parquet: str, *, pdf: str, png: str) -> None:
+    figures.beta_tradeoff(pd.read_parquet(runs_parquet), pdf, png)
+
+
+def draw_metrics_by_model(runs_parquet: str, dataset: str, *, pdf: str, png: str) -> None:
+    runs = pd.read_parquet(runs_parquet)
+    figures.metrics_by_model(runs, dataset, metric_columns(runs), pdf, png)

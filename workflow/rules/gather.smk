@@ -1,0 +1,95 @@
+# Gather: the runs table, summaries, correlations, the reference comparison and the figures.
+
+TABLES = f"{RESULTS}/tables"
+FIGURES = f"{RESULTS}/figures"
+REFERENCE_CSV = config["reference_csv"] or f"{workflow.basedir}/reference/dervishaj2025_released_runs.csv"
+
+
+localrules:
+    runs_table,
+    correlations,
+    reference_comparison,
+    correlation_figures,
+    beta_tradeoff_figure,
+    metrics_figure,
+
+
+rule runs_table:
+    input:
+        evaluations=run_targets(rules.evaluate.output.report),
+    output:
+        runs_parquet=f"{TABLES}/runs.parquet",
+        runs_csv=report(f"{TABLES}/runs.csv", caption="../report/runs.rst", category="Tables"),
+        summary_csv=report(f"{TABLES}/summary.csv", caption="../report/summary.rst", category="Tables"),
+    log:
+        f"{LOGS}/runs_table.log",
+    script:
+        "../scripts/runs_table.py"
+
+
+rule correlations:
+    input:
+        runs=rules.runs_table.output.runs_parquet,
+    output:
+        by_dataset=report(f"{TABLES}/rmcorr_by_dataset.csv", caption="../report/rmcorr.rst", category="Tables"),
+        by_model=report(f"{TABLES}/rmcorr_by_model.csv", caption="../report/rmcorr.rst", category="Tables"),
+    log:
+        f"{LOGS}/correlations.log",
+    script:
+        "../scripts/correlations.py"
+
+
+rule reference_comparison:
+    input:
+        runs=rules.runs_table.output.runs_parquet,
+        reference=REFERENCE_CSV,
+    output:
+        comparison=report(f"{TABLES}/reference_comparison.csv", caption="../report/reference.rst",
+                          category="Tables"),
+    params:
+        names={name: d["reference_name"] for name, d in config["datasets"].items() if d.get("reference_name")},
+    log:
+        f"{LOGS}/reference_comparison.log",
+    script:
+        "../scripts/reference_comparison.py"
+
+
+rule correlation_figures:
+    input:
+        by_dataset=rules.correlations.output.by_dataset,
+        by_model=rules.correlations.output.by_model,
+    output:
+        dataset_pdf=f"{FIGURES}/rmcorr_by_dataset.pdf",
+        dataset_png=report(f"{FIGURES}/rmcorr_by_dataset.png", caption="../report/rmcorr_figure.rst",
+                           category="Figures"),
+        model_pdf=f"{FIGURES}/rmcorr_by_model.pdf",
+        model_png=report(f"{FIGURES}/rmcorr_by_model.png", caption="../report/rmcorr_figure.rst",
+                         category="Figures"),
+    log:
+        f"{LOGS}/correlation_figures.log",
+    script:
+        "../scripts/correlation_figures.py"
+
+
+rule beta_tradeoff_figure:
+    input:
+        runs=rules.runs_table.output.runs_parquet,
+    output:
+        pdf=f"{FIGURES}/beta_tradeoff.pdf",
+        png=report(f"{FIGURES}/beta_tradeoff.png", caption="../report/beta_tradeoff.rst", category="Figures"),
+    log:
+        f"{LOGS}/beta_tradeoff_figure.log",
+    script:
+        "../scripts/beta_tradeoff_figure.py"
+
+
+rule metrics_figure:
+    input:
+        runs=rules.runs_table.output.runs_parquet,
+    output:
+        pdf=f"{FIGURES}/metrics_{{dataset}}.pdf",
+        png=report(f"{FIGURES}/metrics_{{dataset}}.png", caption="../report/metrics.rst", category="Figures"),
+    log:
+        log_path("metrics_figure", "dataset"),
+    script:
+        "../scripts/metrics_figure.py"

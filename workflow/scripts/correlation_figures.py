@@ -1,0 +1,4 @@
+from disrec.logs import run_step
+from disrec.steps.gather import draw_correlation_figures
+
+run_step(draw_correlation_figures, snakemake.log[0], **dict(snakemake.input.items()), **dict(snakemake.output.items()))

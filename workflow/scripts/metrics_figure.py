@@ -1,0 +1,5 @@
+from disrec.logs import run_step
+from disrec.steps.gather import draw_metrics_by_model
+
+run_step(draw_metrics_by_model, snakemake.log[0], runs_parquet=snakemake.input.runs,
+         dataset=snakemake.wildcards.dataset, **dict(snakemake.output.items()))

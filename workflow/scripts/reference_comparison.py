@@ -1,0 +1,5 @@
+from disrec.logs import run_step
+from disrec.steps.gather import build_reference_comparison
+
+run_step(build_reference_comparison, snakemake.log[0], runs_parquet=snakemake.input.runs,
+         reference_csv=snakemake.input.reference, names=snakemake.params.names, output=snakemake.output.comparison)

@@ -1,0 +1,5 @@
+from disrec.logs import run_step
+from disrec.steps.gather import build_runs_table
+
+run_step(build_runs_table, snakemake.log[0], evaluations=list(snakemake.input.evaluations),
+         **dict(snakemake.output.items()))
