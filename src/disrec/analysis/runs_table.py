@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from disrec.grid import MODEL_NAMES
+from disrec.metrics import ACCURACY_METRICS, REPRESENTATION_METRICS
 from disrec.storage import read_json
 
 # The metrics the study correlates (SPEC section 8), with the labels figures use.
@@ -45,16 +46,13 @@ def collect_runs(evaluation_paths: list[str]) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
-REPRESENTATION_ORDER = ("disentanglement", "completeness", "informativeness", "lime", "shap")
-ACCURACY_ORDER = ("ndcg", "recall", "mrr", "coverage")
-
 
 def metric_order(name: str) -> tuple:
     """Accuracy by K, then NDCG, Recall, MRR, Coverage; then the representation metrics."""
     if "@" in name:
         metric, k = name.split("@")
-        return (0, int(k), ACCURACY_ORDER.index(metric))
-    return (1, REPRESENTATION_ORDER.index(name), 0)
+        return (0, int(k), ACCURACY_METRICS.index(metric))
+    return (1, REPRESENTATION_METRICS.index(name), 0)
 
 
 def metric_columns(runs: pd.DataFrame) -> list[str]:

@@ -21,8 +21,6 @@ import torch
 from disrec.device import dense_rows
 from disrec.matrices import row_batches
 
-METRICS = ("ndcg", "recall", "mrr", "coverage")
-
 
 def rank_top_k(scores: torch.Tensor, exclude: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Indices (b, k) of the k best items per row, ties by item index, excluded items last.

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from disrec.metrics import REPRESENTATION_METRICS
 from disrec.metrics.attribution import attribution_score
 from disrec.metrics.classifiers import fit_factor_classifiers, importance_matrix, standardise, undefined_code_reason
 from disrec.metrics.dci import completeness, disentanglement, informativeness
@@ -20,8 +21,6 @@ from disrec.metrics.lime_global import lime_global, lime_global_literal
 from disrec.metrics.shap_global import shap_global
 
 log = logging.getLogger(__name__)
-
-REPRESENTATION_METRICS = ("disentanglement", "completeness", "informativeness", "lime", "shap")
 
 
 def undefined(reason: str) -> dict[str, Any]:

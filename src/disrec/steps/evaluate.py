@@ -11,7 +11,8 @@ import torch
 
 from disrec.matrices import interaction_matrix
 from disrec.metrics.accuracy import evaluate_ranking
-from disrec.metrics.representation import REPRESENTATION_METRICS, representation_metrics, undefined
+from disrec.metrics import ACCURACY_METRICS, REPRESENTATION_METRICS
+from disrec.metrics.representation import representation_metrics, undefined
 from disrec.steps.train import load_trained_model
 from disrec.storage import read_json, read_parquet, write_json
 
@@ -19,7 +20,7 @@ log = logging.getLogger(__name__)
 
 
 def accuracy_names(ks: list[int]) -> list[str]:
-    return [f"{metric}@{k}" for k in sorted(ks) for metric in ("ndcg", "recall", "mrr", "coverage")]
+    return [f"{metric}@{k}" for k in sorted(ks) for metric in ACCURACY_METRICS]
 
 
 def evaluate_run(dataset: str, model_name: str, settings: dict[str, Any], evaluation: dict[str, Any],
