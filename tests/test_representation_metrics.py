@@ -1,5 +1,8 @@
 """DCI, the JS attribution score, LIME-global and SHAP-global against known answers."""
 
+import itertools
+import math
+
 import numpy as np
 import pytest
 import shap
@@ -146,12 +149,47 @@ def test_batched_lime_agrees_with_the_literal_recipe_within_sampling_noise():
     assert abs(np.mean(scores_batched) - np.mean(scores_literal)) < 2 * spread + 1e-3
 
 
-def test_shap_global_is_the_mean_absolute_tree_shap():
-    codes, factors = planted_codes("entangled", n=120, d=4, k=2)
+def brute_force_shap(model, rows, background):
+    """Interventional Shapley values by enumerating every subset of features (float64, exact)."""
+    d = rows.shape[1]
+    values = np.zeros(rows.shape)
+    for r, x in enumerate(rows):
+        def v(subset):
+            hybrid = background.copy()
+            hybrid[:, list(subset)] = x[list(subset)]
+            return model.decision_function(hybrid).mean()
+
+        for i in range(d):
+            others = [j for j in range(d) if j != i]
+            for size in range(d):
+                for subset in itertools.combinations(others, size):
+                    weight = math.factorial(size) * math.factorial(d - size - 1) / math.factorial(d)
+                    values[r, i] += weight * (v(subset + (i,)) - v(subset))
+    return values
+
+
+def test_linear_time_tree_shap_is_exact():
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from disrec.metrics.tree_shap import gbt_shap_values
+
+    codes, factors = planted_codes("entangled", n=80, d=4, k=1, seed=5)
+    model = GradientBoostingClassifier(n_estimators=6, max_depth=3, random_state=0).fit(codes, factors[:, 0])
+    rows, background = codes[:5].astype(np.float32).astype(float), codes[5:12].astype(np.float32).astype(float)
+    np.testing.assert_allclose(gbt_shap_values(model, rows, background), brute_force_shap(model, rows, background),
+                               rtol=0, atol=1e-12)
+
+
+def test_shap_global_matches_shap_with_the_whole_background():
+    codes, factors = planted_codes("entangled", n=240, d=4, k=2)
     z = standardise(codes)
-    classifiers = fit_factor_classifiers(z, factors, z, factors, kind="gbt", grid={"n_estimators": [20]}, seed=0)
-    values = shap.TreeExplainer(classifiers.models[1], data=z).shap_values(z)
-    np.testing.assert_allclose(shap_global(classifiers, z)[:, 1], np.abs(values).mean(axis=0), atol=1e-12)
+    classifiers = fit_factor_classifiers(z, factors, z, factors, kind="gbt", grid={"n_estimators": [30]}, seed=0)
+    explainer = shap.TreeExplainer(classifiers.models[1], shap.maskers.Independent(z, max_samples=len(z)),
+                                   feature_perturbation="interventional")
+    assert explainer.data.shape[0] == 240  # not shap's default sample of 100
+    values = explainer.shap_values(z)
+    # shap computes in float32 internally; ours in float64.
+    np.testing.assert_allclose(shap_global(classifiers, z)[:, 1], np.abs(values).mean(axis=0), atol=1e-6)
 
 
 @pytest.mark.parametrize("kind", ["random_forest", "logistic"])

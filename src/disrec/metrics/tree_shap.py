@@ -1,0 +1,76 @@
+"""Exact interventional Tree SHAP for scikit-learn's binary GradientBoostingClassifier, linear in users.
+
+For a background row z, the SHAP values of x are the Shapley values of the game
+v(S) = f(x_S, z_rest). In one tree, a leaf is reached by the hybrid row when
+each feature on the leaf's path satisfies its condition with x (if in S) or z
+(if not). With P the path features only x satisfies and N those only z
+satisfies, the leaf's game is 1[P in S, N outside S], whose Shapley value is
+(p-1)! n! / (p+n)! for each feature in P and -p! (n-1)! / (p+n)! for each in N
+(0 when a feature is satisfied by neither: the leaf is never reached). The
+background only enters through how many rows share each satisfaction pattern
+of a leaf's path, so it is counted once per leaf instead of paired with every
+x: O(trees x leaves x 2^depth x users) instead of O(trees x leaves x users^2).
+Same numbers as ``shap.TreeExplainer(model, data=background)`` (tested).
+"""
+
+from __future__ import annotations
+
+from math import factorial
+
+import numpy as np
+from sklearn.ensemble import GradientBoostingClassifier
+
+
+def _leaf_paths(tree) -> list[tuple[float, dict[int, tuple[float, float]]]]:
+    """(leaf value, {feature: (low, high)}) for every leaf; the path condition is low < x <= high."""
+    paths, stack = [], [(0, {})]
+    while stack:
+        node, bounds = stack.pop()
+        left, right = tree.children_left[node], tree.children_right[node]
+        if left == -1:
+            paths.append((float(tree.value[node].ravel()[0]), bounds))
+            continue
+        feature, threshold = int(tree.feature[node]), float(tree.threshold[node])
+        low, high = bounds.get(feature, (-np.inf, np.inf))
+        stack.append((left, {**bounds, feature: (low, min(high, threshold))}))
+        stack.append((right, {**bounds, feature: (max(low, threshold), high)}))
+    return paths
+
+
+def _satisfies(rows: np.ndarray, features: list[int], bounds: dict[int, tuple[float, float]]) -> np.ndarray:
+    return np.stack([(rows[:, f] > bounds[f][0]) & (rows[:, f] <= bounds[f][1]) for f in features], axis=1)
+
+
+def tree_shap_values(tree, rows: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """(n, d) interventional SHAP values of one regression tree, averaged over ``background``."""
+    values = np.zeros(rows.shape)
+    depth = tree.max_depth
+    weight_p = np.array([[factorial(p - 1) * factorial(n) / factorial(p + n) if p else 0.0
+                          for n in range(depth + 1)] for p in range(depth + 1)])
+    weight_n = np.array([[factorial(p) * factorial(n - 1) / factorial(p + n) if n else 0.0
+                          for n in range(depth + 1)] for p in range(depth + 1)])
+    for value, bounds in _leaf_paths(tree):
+        features = sorted(bounds)
+        if not features:
+            continue
+        by_x = _satisfies(rows, features, bounds)
+        by_z = _satisfies(background, features, bounds)
+        powers = 1 << np.arange(len(features))
+        shares = np.bincount(by_z @ powers, minlength=1 << len(features)) / len(background)
+        for pattern in np.flatnonzero(shares):
+            z_bits = (pattern & powers) > 0
+            only_x = by_x & ~z_bits
+            only_z = ~by_x & z_bits
+            reached = ~(~by_x & ~z_bits).any(axis=1)
+            p, n = only_x.sum(axis=1), only_z.sum(axis=1)
+            scale = value * shares[pattern] * reached
+            values[:, features] += scale[:, None] * (only_x * weight_p[p, n][:, None] - only_z * weight_n[p, n][:, None])
+    return values
+
+
+def gbt_shap_values(model: GradientBoostingClassifier, rows: np.ndarray, background: np.ndarray) -> np.ndarray:
+    """(n, d) SHAP values of a binary GradientBoostingClassifier's log-odds (learning rate x sum of trees)."""
+    # scikit-learn's trees compare float32 inputs with their thresholds.
+    rows32, background32 = rows.astype(np.float32), background.astype(np.float32)
+    total = sum(tree_shap_values(estimator.tree_, rows32, background32) for estimator in model.estimators_[:, 0])
+    return model.learning_rate * total
