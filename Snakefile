@@ -1,5 +1,9 @@
 # The study pipeline. Run `snakemake --cores 8`; see README.md.
+import os
+
 from disrec.config import validate_config
+from disrec.datasets import missing_raw_files
+from disrec.errors import DataSourceError
 
 configfile: "config.yaml"
 
@@ -12,6 +16,12 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/gather.smk"
+
+
+# Raw files that are neither present nor downloadable stop the run here, before any job.
+missing = missing_raw_files(config, lambda name: os.path.exists(f"{DATA}/{name}/provenance.json"))
+if missing:
+    raise DataSourceError("raw data missing, nothing was run:\n  - " + "\n  - ".join(missing))
 
 
 rule all:

@@ -90,9 +90,10 @@ def test_report_is_self_contained_html(study, run_snakemake_module):
 
 @pytest.mark.parametrize("change, expected", [
     ("lr", {("train", m) for m in ("0.1", "0.5")} | {("evaluate", m) for m in ("0.1", "0.5")}),
-    ("filter", {"prepare_dataset", "split", "user_factors", "dataset_summary", "train", "evaluate"}),
+    ("filter", {"prepare_dataset", "split", "user_factors", "dataset_summary", "train", "train_closed_form",
+                "evaluate"}),
     ("betas", {("train", "1.0"), ("evaluate", "1.0")}),
-    ("seeds", {"split", "user_factors", "dataset_summary", "train", "evaluate"}),
+    ("seeds", {"split", "user_factors", "dataset_summary", "train", "train_closed_form", "evaluate"}),
 ])
 def test_a_config_change_reruns_only_what_depends_on_it(study, run_snakemake_module, change, expected):
     tmp_path, config = study

@@ -8,6 +8,7 @@ from typing import Any
 MODEL_NAMES = ("toppop", "puresvd", "multidae", "multivae", "betavae", "macridvae")
 KL_MODELS = ("multivae", "betavae", "macridvae")  # the models with a beta axis
 CLOSED_FORM_MODELS = ("toppop", "puresvd")  # fit once on train, on the CPU
+GRADIENT_MODELS = tuple(m for m in MODEL_NAMES if m not in CLOSED_FORM_MODELS)  # trained by gradient, GPU-worthy
 NO_BETA = "none"  # the beta wildcard of models without a KL term
 
 

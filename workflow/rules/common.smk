@@ -2,7 +2,7 @@
 import re
 
 from disrec.config import canonical, loader_settings, model_settings
-from disrec.grid import CLOSED_FORM_MODELS, MODEL_NAMES, NO_BETA, study_runs
+from disrec.grid import CLOSED_FORM_MODELS, GRADIENT_MODELS, MODEL_NAMES, NO_BETA, study_runs
 
 RESULTS = config["results_dir"]
 DATA = f"{RESULTS}/data"

@@ -11,6 +11,8 @@ rule prepare_dataset:
     params:
         settings=dataset_settings,
         cache_dir=config["cache_dir"],
+    conda:
+        "../../envs/data.yaml"
     log:
         log_path("prepare_dataset", "dataset"),
     script:
@@ -28,6 +30,8 @@ rule split:
     params:
         test_fraction=config["split"]["test_fraction"],
         validation_fraction=config["split"]["validation_fraction"],
+    conda:
+        "../../envs/data.yaml"
     log:
         log_path("split", "dataset", "seed"),
     script:
@@ -50,10 +54,16 @@ rule user_factors:
         loader=lambda w: config["datasets"][w.dataset]["loader"],
         concept_settings=lambda w: canonical(config["datasets"][w.dataset].get("concepts", {})),
         factor_settings=canonical(config["factors"]),
+    conda:
+        "../../envs/data.yaml"
     log:
         log_path("user_factors", "dataset", "seed"),
     script:
         "../scripts/user_factors.py"
+
+
+localrules:
+    dataset_summary,
 
 
 rule dataset_summary:
@@ -62,6 +72,8 @@ rule dataset_summary:
         factor_reports=expand(rules.user_factors.output.report, seed=SEEDS, allow_missing=True),
     output:
         summary=dataset_path("summary.json"),
+    conda:
+        "../../envs/data.yaml"
     log:
         log_path("dataset_summary", "dataset"),
     script:

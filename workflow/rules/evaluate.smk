@@ -7,10 +7,10 @@ rule evaluate:
         item_ids=rules.prepare_dataset.output.item_ids,
         train_split=rules.split.output.train,
         test_out=rules.split.output.test_out,
-        weights=rules.train.output.weights,
-        training_report=rules.train.output.report,
-        codes_train=rules.train.output.codes_train,
-        codes_valid_in=rules.train.output.codes_valid_in,
+        weights=run_path("weights.pt"),
+        training_report=run_path("training.json"),
+        codes_train=run_path("codes_train.parquet"),
+        codes_valid_in=run_path("codes_valid_in.parquet"),
         factors_train=rules.user_factors.output.factors_train,
         factors_valid_in=rules.user_factors.output.factors_valid_in,
     output:
@@ -18,7 +18,8 @@ rule evaluate:
     params:
         settings=lambda w: model_settings(config, w.dataset, w.model),
         evaluation=canonical(config["evaluation"]),
-    threads: 1
+    conda:
+        "../../envs/evaluate.yaml"
     log:
         log_path("evaluate", "dataset", "model", "beta", "seed"),
     script:

@@ -21,6 +21,8 @@ rule runs_table:
         runs_parquet=f"{TABLES}/runs.parquet",
         runs_csv=report(f"{TABLES}/runs.csv", caption="../report/runs.rst", category="Tables"),
         summary_csv=report(f"{TABLES}/summary.csv", caption="../report/summary.rst", category="Tables"),
+    conda:
+        "../../envs/report.yaml"
     log:
         f"{LOGS}/runs_table.log",
     script:
@@ -33,6 +35,8 @@ rule correlations:
     output:
         by_dataset=report(f"{TABLES}/rmcorr_by_dataset.csv", caption="../report/rmcorr.rst", category="Tables"),
         by_model=report(f"{TABLES}/rmcorr_by_model.csv", caption="../report/rmcorr.rst", category="Tables"),
+    conda:
+        "../../envs/report.yaml"
     log:
         f"{LOGS}/correlations.log",
     script:
@@ -48,6 +52,8 @@ rule reference_comparison:
                           category="Tables"),
     params:
         names={name: d["reference_name"] for name, d in config["datasets"].items() if d.get("reference_name")},
+    conda:
+        "../../envs/report.yaml"
     log:
         f"{LOGS}/reference_comparison.log",
     script:
@@ -65,6 +71,8 @@ rule correlation_figures:
         model_pdf=f"{FIGURES}/rmcorr_by_model.pdf",
         model_png=report(f"{FIGURES}/rmcorr_by_model.png", caption="../report/rmcorr_figure.rst",
                          category="Figures"),
+    conda:
+        "../../envs/report.yaml"
     log:
         f"{LOGS}/correlation_figures.log",
     script:
@@ -77,6 +85,8 @@ rule beta_tradeoff_figure:
     output:
         pdf=f"{FIGURES}/beta_tradeoff.pdf",
         png=report(f"{FIGURES}/beta_tradeoff.png", caption="../report/beta_tradeoff.rst", category="Figures"),
+    conda:
+        "../../envs/report.yaml"
     log:
         f"{LOGS}/beta_tradeoff_figure.log",
     script:
@@ -89,6 +99,8 @@ rule metrics_figure:
     output:
         pdf=f"{FIGURES}/metrics_{{dataset}}.pdf",
         png=report(f"{FIGURES}/metrics_{{dataset}}.png", caption="../report/metrics.rst", category="Figures"),
+    conda:
+        "../../envs/report.yaml"
     log:
         log_path("metrics_figure", "dataset"),
     script:

@@ -1,4 +1,5 @@
-# Training: one job per (dataset, model, beta, seed).
+# Training: one job per (dataset, model, beta, seed). Gradient-trained models and closed-form ones are two
+# rules so that a cluster profile can send only the former to GPU nodes (see slurm/config.yaml).
 
 
 rule train:
@@ -13,13 +14,24 @@ rule train:
         codes_train=run_path("codes_train.parquet"),
         codes_valid_in=run_path("codes_valid_in.parquet"),
         report=run_path("training.json"),
+    wildcard_constraints:
+        model="|".join(GRADIENT_MODELS),
     params:
         settings=lambda w: model_settings(config, w.dataset, w.model),
-        training=lambda w: None if w.model in CLOSED_FORM_MODELS else canonical(config["training"]),
-    threads: 1
-    resources:
-        gpu=lambda w: 0 if w.model in CLOSED_FORM_MODELS else 1,
+        training=canonical(config["training"]),
+    conda:
+        "../../envs/train.yaml"
     log:
         log_path("train", "dataset", "model", "beta", "seed"),
     script:
         "../scripts/train.py"
+
+
+use rule train as train_closed_form with:
+    wildcard_constraints:
+        model="|".join(CLOSED_FORM_MODELS),
+    params:
+        settings=lambda w: model_settings(config, w.dataset, w.model),
+        training=None,
+    log:
+        log_path("train_closed_form", "dataset", "model", "beta", "seed"),

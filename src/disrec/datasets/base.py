@@ -38,6 +38,9 @@ class DatasetLoader(Protocol):
     def load(self, name: str, settings: dict[str, Any], cache_dir: Path) -> RawDataset:
         """Read (fetching if configured) the raw files of dataset ``name`` (its config key)."""
 
+    def missing_files(self, name: str, settings: dict[str, Any], cache_dir: str) -> list[str]:
+        """One message per raw file that is absent and cannot be fetched; checked before any job runs."""
+
     def item_concepts(self, item_features: pd.DataFrame, n_items: int, seed: int,
                       settings: dict[str, Any]) -> ItemConcepts:
         """Build the item x concept matrix from the dense-id ``item_features`` table.

@@ -9,7 +9,9 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from disrec.errors import ChecksumError, DataSourceError
 from disrec.storage import atomic_path
@@ -72,3 +74,39 @@ def pip_download(requirement: str, filename: str, folder: Path, sha256: str, con
             )
     verify_checksums(target, {"sha256": sha256}, config_key)
     return target
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """One official file of a dataset: its name as distributed, where it comes from, how it is checked."""
+
+    name: str
+    url: str | None
+    md5: str | None
+    where_to_get: str  # for people: the publisher's page and what to accept or unpack
+
+
+def raw_file_folder(dataset: str, settings: dict[str, Any], cache_dir: str | os.PathLike) -> Path:
+    """Where a dataset's official files are looked for: ``local_path``, else ``{cache_dir}/{dataset}``."""
+    return Path(settings["local_path"]) if settings.get("local_path") else Path(cache_dir) / dataset
+
+
+def missing_message(dataset: str, raw: RawFile, folder: Path) -> str:
+    return (f"dataset {dataset!r}: {folder / raw.name} is missing and has no download URL "
+            f"(datasets.{dataset}.urls). Get it from {raw.where_to_get} and put it at {folder / raw.name} "
+            f"(or set datasets.{dataset}.local_path to the folder that holds it).")
+
+
+def obtain(dataset: str, raw: RawFile, folder: Path, timeout_s: float) -> Path:
+    """The path of ``raw`` in ``folder``, downloaded from its URL first when absent; checksum verified."""
+    path = folder / raw.name
+    if not path.exists():
+        if not raw.url:
+            raise DataSourceError(missing_message(dataset, raw, folder))
+        try:
+            download(raw.url, path, timeout_s)
+        except UnreachableError as exc:
+            raise DataSourceError(f"dataset {dataset!r}: {exc}. Get {raw.name} from {raw.where_to_get} and put "
+                                  f"it at {path}.") from exc
+    verify_checksums(path, {"md5": raw.md5}, f"datasets.{dataset}")
+    return path

@@ -26,7 +26,7 @@ OFFICIAL_FILES = ("u.data", "u.item", "u.genre")
 N_GENRES = 19
 
 
-def _zip_reader(archive: Path, prefix: str) -> Callable[[str], bytes]:
+def zip_reader(archive: Path, prefix: str) -> Callable[[str], bytes]:
     try:
         handle = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError) as exc:
@@ -99,6 +99,13 @@ def _finish(ratings: pd.DataFrame, features: pd.DataFrame, provenance: dict[str,
 
 
 class MovieLens100K:
+    def missing_files(self, name: str, settings: dict[str, Any], cache_dir: str) -> list[str]:
+        path = settings["local_path"]
+        if path and not Path(path).exists():
+            return [f"dataset {name!r}: {path} (datasets.{name}.local_path) is missing; expected the official "
+                    f"ml-100k.zip from https://grouplens.org/datasets/movielens/100k/ or the folder it unpacks to"]
+        return []  # otherwise downloaded, or fetched from the package index
+
     def load(self, name: str, settings: dict[str, Any], cache_dir: Path) -> RawDataset:
         checksums = {"md5": settings["md5"], "sha256": settings["sha256"]}
         key = f"datasets.{name}"
@@ -112,13 +119,13 @@ class MovieLens100K:
             log.warning("%s; using the copy of ML-100K carried by %s", exc, fallback["requirement"])
             wheel = pip_download(fallback["requirement"], fallback["filename"], Path(cache_dir) / "pypi",
                                  fallback["sha256"], f"{key}.pypi_fallback")
-            ratings, features = parse_recbole(_zip_reader(wheel, fallback["member_dir"]), str(wheel))
+            ratings, features = parse_recbole(zip_reader(wheel, fallback["member_dir"]), str(wheel))
             return _finish(ratings, features, {
                 "source": "pypi", "origin": fallback["requirement"], "url_error": str(exc),
                 "files": {fallback["filename"]: file_digest(wheel)},
             })
         verify_checksums(archive, checksums, key)
-        ratings, features = parse_official(_zip_reader(archive, "ml-100k"), str(archive))
+        ratings, features = parse_official(zip_reader(archive, "ml-100k"), str(archive))
         return _finish(ratings, features, {
             "source": "url", "origin": settings["url"], "files": {archive.name: file_digest(archive)},
         })
@@ -126,7 +133,7 @@ class MovieLens100K:
     def _load_local(self, path: Path, checksums: dict[str, str | None], key: str) -> RawDataset:
         if path.is_file():
             verify_checksums(path, checksums, key)
-            ratings, features = parse_official(_zip_reader(path, "ml-100k"), str(path))
+            ratings, features = parse_official(zip_reader(path, "ml-100k"), str(path))
             files = {path.name: file_digest(path)}
         elif path.is_dir():
             ratings, features = parse_official(_folder_reader(path), str(path))

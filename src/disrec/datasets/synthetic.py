@@ -66,6 +66,9 @@ def generate_planted(*, n_users: int, n_items: int, n_concepts: int, item_concep
 
 
 class Synthetic:
+    def missing_files(self, name: str, settings: dict[str, Any], cache_dir: str) -> list[str]:
+        return []  # generated, nothing to fetch
+
     def load(self, name: str, settings: dict[str, Any], cache_dir: Path) -> RawDataset:
         generator = settings["generator"]
         data = generate_planted(**generator)

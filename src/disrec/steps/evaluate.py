@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import numpy as np
-import torch
 
 from disrec.matrices import interaction_matrix
 from disrec.metrics.accuracy import evaluate_ranking

@@ -1,0 +1,187 @@
+"""`snakemake --profile slurm` against a real single-node SLURM cluster: submission, results, a killed job.
+
+The cluster (tests/slurm_cluster.py) runs Debian's slurmctld, slurmd and munge on loopback; the packages are
+installed with apt-get when missing (root). The run uses the repository's profile with only what this cluster
+needs changed: no GPU request (the node has none) and job status by squeue (no accounting database).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from conftest import REPO, SMALL_SYNTHETIC, base_config, snakemake_runner
+from slurm_cluster import SlurmCluster, unavailable_reason
+
+pytestmark = pytest.mark.slow
+
+RUN_TIMEOUT_S = 600
+NUMBER_COLUMNS = ["ndcg@10", "recall@10", "mrr@10", "coverage@10", "disentanglement", "completeness",
+                  "informativeness", "lime", "shap"]
+
+
+def repository_profile() -> dict:
+    return yaml.safe_load((REPO / "slurm" / "config.yaml").read_text())
+
+
+def test_profile_asks_gpu_for_gradient_training_only():
+    profile = repository_profile()
+    assert profile["executor"] == "slurm"
+    assert profile["set-resources"]["train"]["gpu"] == 1
+    assert "gpu" not in profile["set-resources"].get("train_closed_form", {})
+    for rule in ("prepare_dataset", "user_factors", "evaluate"):
+        assert "gpu" not in profile["set-resources"].get(rule, {})
+    assert "slurm_account" not in profile["default-resources"]  # left for the user to fill in
+
+
+def test_profile_resolves_by_name_from_the_working_directory(tmp_path):
+    """`snakemake --profile slurm` as typed: Snakemake finds ./slurm/config.yaml (dry run, nothing submitted)."""
+    shutil.copytree(REPO / "slurm", tmp_path / "slurm")
+    config = tiny_config(tmp_path)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--profile", "slurm", "--snakefile",
+                             str(REPO / "Snakefile"), "--configfile", "config.yaml", "--dry-run"],
+                            capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    output = result.stdout + result.stderr
+    assert re.search(r"^train\s+1$", output, re.M) and re.search(r"^train_closed_form\s+1$", output, re.M)
+
+
+def tiny_config(tmp_path: Path) -> dict:
+    config = base_config(tmp_path, {"synthetic": SMALL_SYNTHETIC}, ["synthetic"], seeds=(41,),
+                         models=("toppop", "multivae"))
+    # long enough (a few seconds) that the fault test can cancel training while it runs
+    config["models"] = {"multivae": {"hidden": [64], "max_epochs": 400, "batch_size": 50, "betas": [0.2]}}
+    config["training"] = {"eval_every": 50, "patience": 100}
+    config["evaluation"] = {"grids": {"gbt": {"n_estimators": [20], "max_depth": [2]}}}
+    return config
+
+
+def cluster_profile(tmp_path: Path) -> Path:
+    """The repository's profile, changed only where this GPU-less, accounting-less cluster needs it."""
+    profile = repository_profile()
+    profile["set-resources"]["train"]["gpu"] = 0
+    profile["slurm-status-command"] = "squeue"
+    profile["slurm-init-seconds-before-status-checks"] = 2
+    folder = tmp_path / "profile"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(yaml.safe_dump(profile))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    reason = unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    cluster = SlurmCluster(tmp_path_factory.mktemp("cluster"))
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+def snakemake_log(workdir: Path) -> str:
+    logs = sorted((workdir / ".snakemake" / "log").glob("*.snakemake.log"))
+    return logs[-1].read_text() if logs else ""
+
+
+def run_on_cluster_cancelling_first_training(cluster: SlurmCluster, workdir: Path, profile: Path) -> str | None:
+    """Run the pipeline through the profile; cancel the first training job once its script runs.
+
+    Returns the cancelled SLURM job id (None if no training job was caught running).
+    """
+    command = [sys.executable, "-m", "snakemake", "--profile", str(profile), "--snakefile", str(REPO / "Snakefile"),
+               "--configfile", str(workdir / "config.yaml"), "--directory", str(workdir)]
+    output = open(workdir / "snakemake.out", "w")
+    process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=cluster.env, cwd=workdir)
+    train_log = workdir / "results" / "logs" / "train"
+    cancelled = None
+    deadline = time.monotonic() + RUN_TIMEOUT_S
+    try:
+        while process.poll() is None:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"slurm run exceeded {RUN_TIMEOUT_S} s:\n{failure_context(cluster, workdir)}")
+            if cancelled is None and train_log.is_dir() and any(train_log.iterdir()):
+                running = [job for job in cluster.squeue()
+                           if job["comment"].startswith("rule_train_wildcards") and job["state"] == "RUNNING"]
+                if running:
+                    cancelled = running[0]["id"]
+                    subprocess.run(["scancel", cancelled], env=cluster.env, check=True)
+            time.sleep(0.2)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        output.close()
+    assert process.returncode == 0, f"slurm run failed:\n{failure_context(cluster, workdir)}"
+    return cancelled
+
+
+def failure_context(cluster: SlurmCluster, workdir: Path) -> str:
+    return "\n".join([(workdir / "snakemake.out").read_text()[-6000:], cluster.daemon_logs()])
+
+
+@pytest.fixture(scope="module")
+def slurm_and_local(cluster, tmp_path_factory):
+    root = tmp_path_factory.mktemp("hpc")
+    slurm_dir, local_dir = root / "slurm_run", root / "local_run"
+    slurm_dir.mkdir()
+    config = tiny_config(slurm_dir)
+    (slurm_dir / "config.yaml").write_text(yaml.safe_dump(config))
+    profile = cluster_profile(root)
+    cancelled = run_on_cluster_cancelling_first_training(cluster, slurm_dir, profile)
+    threads = yaml.safe_load((profile / "config.yaml").read_text())["set-threads"]
+    snakemake_runner(local_dir, tiny_config(local_dir), "--cores", "4",
+                     "--set-threads", *[f"{rule}={n}" for rule, n in threads.items()])
+    return slurm_dir, local_dir, cancelled, profile
+
+
+def test_jobs_went_through_sbatch_with_their_ids_in_the_logs(slurm_and_local):
+    slurm_dir, _, _, _ = slurm_and_local
+    log = snakemake_log(slurm_dir)
+    submitted = re.findall(r"Job \d+ has been submitted with SLURM jobid (\d+)", log)
+    rules = {"prepare_dataset", "split", "user_factors", "train", "train_closed_form", "evaluate"}
+    assert len(submitted) >= len(rules), log[-3000:]
+    slurm_logs = slurm_dir / ".snakemake" / "slurm_logs"
+    seen = {path.parts[len(slurm_logs.parts)].removeprefix("rule_") for path in slurm_logs.rglob("*.log")}
+    assert rules <= seen
+    assert {path.stem for path in slurm_logs.rglob("*.log")} <= set(submitted)
+
+
+def test_cluster_numbers_equal_a_local_run(slurm_and_local):
+    slurm_dir, local_dir, _, _ = slurm_and_local
+    for name in ("tables/runs.csv", "tables/summary.csv", "tables/rmcorr_by_dataset.csv",
+                 "figures/rmcorr_by_dataset.png", "figures/beta_tradeoff.png"):
+        assert (slurm_dir / "results" / name).is_file(), name
+    on_cluster = pd.read_parquet(slurm_dir / "results" / "tables" / "runs.parquet")
+    local = pd.read_parquet(local_dir / "results" / "tables" / "runs.parquet")
+    assert on_cluster.set_index("model")["status"].to_dict() == {"toppop": "representation-undefined",
+                                                                 "multivae": "ok"}
+    pd.testing.assert_frame_equal(on_cluster[NUMBER_COLUMNS], local[NUMBER_COLUMNS], check_exact=True)
+    for codes in (local_dir / "results" / "runs").rglob("codes_*.parquet"):
+        twin = slurm_dir / codes.relative_to(local_dir)
+        assert twin.read_bytes() == codes.read_bytes(), twin
+
+
+def test_a_cancelled_training_job_is_retried_and_nothing_is_left_incomplete(slurm_and_local, cluster):
+    slurm_dir, _, cancelled, profile = slurm_and_local
+    assert cancelled is not None, "no training job was caught running to cancel"
+    log = snakemake_log(slurm_dir)
+    assert re.search(rf"SLURM-job '{cancelled}' failed, SLURM status is: 'CANCELLED'", log), log[-3000:]
+    assert "Trying to restart job" in log
+    # A new invocation finds every output complete: nothing to redo, nothing incomplete.
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--profile", str(profile), "--snakefile",
+                             str(REPO / "Snakefile"), "--configfile", str(slurm_dir / "config.yaml"),
+                             "--directory", str(slurm_dir), "--dry-run"],
+                            capture_output=True, text=True, env=cluster.env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Nothing to be done" in result.stdout + result.stderr
