@@ -13,6 +13,7 @@ validate_config(config, source=", ".join(map(str, workflow.configfiles)) or "con
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/tune.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/gather.smk"
@@ -34,3 +35,4 @@ rule all:
         rules.correlation_figures.output,
         rules.beta_tradeoff_figure.output,
         expand(rules.metrics_figure.output, dataset=DATASETS),
+        rules.tuning_figure.output if tuned_runs() else [],

@@ -116,3 +116,17 @@ def test_schema_model_names_match_the_package():
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
     assert tuple(schema["properties"]["study"]["properties"]["models"]["items"]["enum"]) == MODEL_NAMES
     assert tuple(schema["properties"]["models"]["properties"]) == MODEL_NAMES
+
+
+def test_a_tuned_beta_needs_tuning_on(config):
+    config["models"]["betavae"]["betas"] = "tuned"
+    with pytest.raises(ConfigError, match=r"'models.betavae.betas': 'tuned' on dataset 'ml-100k' needs tuning"):
+        validate_config(config, check_folders=False)
+    config["tuning"] = {"datasets": ["ml-100k", "synthetic"]}
+    validate_config(config, check_folders=False)
+
+
+def test_tuning_names_only_known_datasets(config):
+    config["tuning"] = {"datasets": ["ml-1m"]}
+    with pytest.raises(ConfigError, match=r"key 'tuning.datasets': unknown dataset 'ml-1m'"):
+        validate_config(config, check_folders=False)

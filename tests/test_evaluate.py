@@ -41,7 +41,7 @@ def factor_files(dataset, tmp_path_factory):
 def evaluate(dataset, factor_files, folder, name, settings, outputs):
     paths = dataset["paths"]
     report = folder / "evaluation.json"
-    evaluate_run("s", name, settings, EVALUATION, BETAS.get(name), 41, 2, user_ids=str(paths["user_ids"]),
+    evaluate_run("s", name, EVALUATION, 41, 2, user_ids=str(paths["user_ids"]),
                  item_ids=str(paths["item_ids"]), train_split=str(paths["train"]), test_out=str(paths["test_out"]),
                  weights=outputs["weights"], training_report=outputs["report"], codes_train=outputs["codes_train"],
                  codes_valid_in=outputs["codes_valid_in"], factors_train=str(factor_files["factors_train"]),

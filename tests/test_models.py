@@ -226,3 +226,14 @@ def test_macridvae_fast_encoder_equals_masked_inputs():
     h = model.encoder(masked)
     assert torch.allclose(mu, F.normalize(h[..., :8], dim=2), atol=1e-5)
     assert torch.allclose(logvar, -h[..., 8:], atol=1e-5)
+
+
+def test_puresvd_rank_above_the_matrix_size_is_a_clear_error():
+    import scipy.sparse as sp
+
+    from disrec.errors import ConfigError
+    from disrec.models import build_model
+
+    model = build_model("puresvd", 5, {"code_dim": 8})
+    with pytest.raises(ConfigError, match=r"code_dim \(the rank\) is 8, above min\(users, items\) = 5"):
+        model.fit(sp.random(30, 5, density=0.5, format="csr", random_state=0), seed=1)

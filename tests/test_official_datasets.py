@@ -191,8 +191,9 @@ def test_paper_config_regenerates_tables_figures_and_the_reference_comparison(tm
         paper["datasets"][name].update({k: v for k, v in tiny[source].items() if k in ("md5", "urls")})
     paper["study"]["seeds"] = [41, 53]
     paper["study"]["models"] = ["toppop", "puresvd", "multivae"]
-    paper["models"] = {"puresvd": {"code_dim": 4}, "multivae": {"code_dim": 4, "hidden": [16], "max_epochs": 10,
-                                                               "batch_size": 10, "betas": [0.2]}}
+    paper["models"]["multivae"].update(hidden=[16], max_epochs=10, batch_size=10)  # betas: tuned, as the paper
+    paper["tuning"].update(trials=2, spaces={"puresvd": {"code_dim": {"int": [2, 8]}},  # 13 items only
+                                             "common": {"code_dim": {"int": [2, 8]}}})
     paper["evaluation"]["grids"]["gbt"] = {"n_estimators": [10], "max_depth": [2], "learning_rate": [0.1]}
     paper.update(results_dir=str(tmp_path / "results"), cache_dir=str(tmp_path / "cache"))
     run_snakemake(tmp_path / "run", paper)
@@ -203,5 +204,6 @@ def test_paper_config_regenerates_tables_figures_and_the_reference_comparison(tm
     assert by_model["r"].notna().any()  # four datasets: within-model correlations are defined
     comparison = pd.read_csv(tables / "reference_comparison.csv")
     assert set(comparison["dataset"]) == set(paper["study"]["datasets"])
-    for name in ("rmcorr_by_dataset.png", "rmcorr_by_model.png", "beta_tradeoff.png"):
+    assert set(runs["variant"]) == {"toppop", "puresvd", "multivae β tuned"} and runs["tuned"].sum() == 16
+    for name in ("rmcorr_by_dataset.png", "rmcorr_by_model.png", "beta_tradeoff.png", "tuning_curves.png"):
         assert (figures / name).stat().st_size > 0

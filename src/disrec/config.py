@@ -22,6 +22,7 @@ import jsonschema
 import yaml
 
 from disrec.errors import ConfigError
+from disrec.grid import KL_MODELS, TUNED_BETA, is_tuned, model_betas
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,14 @@ def _check_references(config: dict) -> list[str]:
                     f"key 'datasets.{name}.generator.max_concepts_per_user': {generator['max_concepts_per_user']} "
                     f"is above n_concepts={generator['n_concepts']} (expected at most n_concepts)"
                 )
+    for name in config["tuning"]["datasets"]:
+        if name not in config["datasets"]:
+            problems.append(f"key 'tuning.datasets': unknown dataset {name!r} (expected a name under 'datasets')")
+    for dataset in (d for d in config["study"]["datasets"] if d in config["datasets"]):
+        for model in (m for m in config["study"]["models"] if m in KL_MODELS):
+            if model_betas(config, dataset, model) == [TUNED_BETA] and not is_tuned(config, dataset, model):
+                problems.append(f"key 'models.{model}.betas': 'tuned' on dataset {dataset!r} needs tuning on for "
+                                f"it (expected {dataset!r} in tuning.datasets and {model!r} in tuning.models)")
     factors = config["factors"]
     if factors["min_positive_rate"] >= factors["max_positive_rate"]:
         problems.append(

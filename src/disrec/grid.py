@@ -10,6 +10,7 @@ KL_MODELS = ("multivae", "betavae", "macridvae")  # the models with a beta axis
 CLOSED_FORM_MODELS = ("toppop", "puresvd")  # fit once on train, on the CPU
 GRADIENT_MODELS = tuple(m for m in MODEL_NAMES if m not in CLOSED_FORM_MODELS)  # trained by gradient, GPU-worthy
 NO_BETA = "none"  # the beta wildcard of models without a KL term
+TUNED_BETA = "tuned"  # the beta wildcard of a KL model whose beta the hyperparameter search chooses
 
 
 def format_beta(beta: float) -> str:
@@ -18,7 +19,8 @@ def format_beta(beta: float) -> str:
 
 
 def parse_beta(text: str) -> float | None:
-    return None if text == NO_BETA else float(text)
+    """The beta of a path; None for models without one and for a beta left to the search."""
+    return None if text in (NO_BETA, TUNED_BETA) else float(text)
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,13 @@ def model_betas(config: dict[str, Any], dataset: str, model: str) -> list[str]:
     if model not in KL_MODELS:
         return [NO_BETA]
     betas = config["datasets"][dataset].get("models", {}).get(model, {}).get("betas", config["models"][model]["betas"])
-    return [format_beta(b) for b in betas]
+    return [TUNED_BETA] if betas == TUNED_BETA else [format_beta(b) for b in betas]
+
+
+def is_tuned(config: dict[str, Any], dataset: str, model: str) -> bool:
+    """Whether the runs of (dataset, model) take their settings from a hyperparameter search."""
+    tuning = config["tuning"]
+    return dataset in tuning["datasets"] and model in tuning["models"]
 
 
 def study_runs(config: dict[str, Any]) -> list[Run]:

@@ -2,7 +2,7 @@
 import re
 
 from disrec.config import canonical, loader_settings, model_settings
-from disrec.grid import CLOSED_FORM_MODELS, GRADIENT_MODELS, MODEL_NAMES, NO_BETA, study_runs
+from disrec.grid import CLOSED_FORM_MODELS, GRADIENT_MODELS, MODEL_NAMES, NO_BETA, TUNED_BETA, is_tuned, study_runs
 
 RESULTS = config["results_dir"]
 DATA = f"{RESULTS}/data"
@@ -15,7 +15,7 @@ wildcard_constraints:
     dataset="|".join(re.escape(name) for name in config["datasets"]),
     seed=r"\d+",
     model="|".join(MODEL_NAMES),
-    beta=rf"{NO_BETA}|[0-9][0-9.e+-]*",
+    beta=rf"{NO_BETA}|{TUNED_BETA}|[0-9][0-9.e+-]*",
 
 
 def dataset_path(name):
@@ -31,6 +31,20 @@ def seed_path(name):
 def run_path(name):
     """A per-run file under results/runs/{dataset}/{model}/beta_{beta}/seed{seed}/."""
     return f"{RESULTS}/runs/{{dataset}}/{{model}}/beta_{{beta}}/seed{{seed}}/{name}"
+
+
+def tune_path(name):
+    """A per-search file under results/tuning/{dataset}/{model}/beta_{beta}/seed{seed}/."""
+    return f"{RESULTS}/tuning/{{dataset}}/{{model}}/beta_{{beta}}/seed{{seed}}/{name}"
+
+
+def tuned_settings(wildcards):
+    """The search's best settings for a tuned run; nothing for the others."""
+    return tune_path("best.json").format(**wildcards) if is_tuned(config, wildcards.dataset, wildcards.model) else []
+
+
+def tuned_runs():
+    return [run for run in study_runs(config) if is_tuned(config, run.dataset, run.model)]
 
 
 def run_targets(pattern):

@@ -16,7 +16,6 @@ rule evaluate:
     output:
         report=run_path("evaluation.json"),
     params:
-        settings=lambda w: model_settings(config, w.dataset, w.model),
         evaluation=canonical(config["evaluation"]),
     conda:
         "../../envs/evaluate.yaml"

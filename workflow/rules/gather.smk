@@ -12,6 +12,7 @@ localrules:
     correlation_figures,
     beta_tradeoff_figure,
     metrics_figure,
+    tuning_figure,
 
 
 rule runs_table:
@@ -105,3 +106,17 @@ rule metrics_figure:
         log_path("metrics_figure", "dataset"),
     script:
         "../scripts/metrics_figure.py"
+
+
+rule tuning_figure:
+    input:
+        trials=[tune_path("trials.parquet").format(**vars(run)) for run in tuned_runs()],
+    output:
+        pdf=f"{FIGURES}/tuning_curves.pdf",
+        png=report(f"{FIGURES}/tuning_curves.png", caption="../report/tuning.rst", category="Figures"),
+    conda:
+        "../../envs/report.yaml"
+    log:
+        f"{LOGS}/tuning_figure.log",
+    script:
+        "../scripts/tuning_figure.py"

@@ -9,6 +9,7 @@ rule train:
         train_split=rules.split.output.train,
         valid_in=rules.split.output.valid_in,
         valid_out=rules.split.output.valid_out,
+        tuned=tuned_settings,
     output:
         weights=run_path("weights.pt"),
         codes_train=run_path("codes_train.parquet"),

@@ -1,8 +1,7 @@
-from disrec.grid import parse_beta
 from disrec.logs import run_step
 from disrec.steps.evaluate import evaluate_run
 
 w = snakemake.wildcards
-run_step(evaluate_run, snakemake.log[0], dataset=w.dataset, model_name=w.model, settings=snakemake.params.settings,
-         evaluation=snakemake.params.evaluation, beta=parse_beta(w.beta), seed=int(w.seed),
-         threads=snakemake.threads, **dict(snakemake.input.items()), **dict(snakemake.output.items()))
+run_step(evaluate_run, snakemake.log[0], dataset=w.dataset, model_name=w.model, evaluation=snakemake.params.evaluation,
+         seed=int(w.seed), threads=snakemake.threads, **dict(snakemake.input.items()),
+         **dict(snakemake.output.items()))

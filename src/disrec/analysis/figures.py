@@ -88,8 +88,9 @@ def correlation_heatmaps(table: pd.DataFrame, group_by: str, title: str, pdf: st
 
 
 def beta_tradeoff(runs: pd.DataFrame, pdf: str, png: str) -> None:
-    """Mean +- sd over seeds against beta, per dataset (rows) and metric (columns), one line per KL model."""
-    swept = runs[runs["beta"].notna()]
+    """Mean +- sd over seeds against beta, per dataset (rows) and metric (columns), one line per KL model.
+    Betas chosen by the search are left out: the trade-off is read off the controlled grid."""
+    swept = runs[runs["beta"].notna() & ~runs["beta_tuned"]]
     long = swept.melt(id_vars=["dataset", "model", "beta", "seed"], value_vars=list(TRADEOFF),
                       var_name="metric", value_name="value")
     long["metric"] = long["metric"].map(TRADEOFF)
@@ -129,4 +130,28 @@ def metrics_by_model(runs: pd.DataFrame, dataset: str, metrics: list[str], pdf: 
             tick.set_horizontalalignment("right")
     grid.figure.suptitle(f"{dataset}: every metric by model (mean ± sd over seeds; missing metrics have no bar)",
                          y=1.02)
+    save(grid.figure, pdf, png)
+
+
+def tuning_curves(trials: dict[str, pd.DataFrame], pdf: str, png: str) -> None:
+    """Best-so-far validation score against trial number, one panel per (dataset, model), one line per
+    search (beta and seed)."""
+    rows = [table.assign(label=label) for label, table in trials.items()]
+    if not rows:
+        figure, ax = plt.subplots(figsize=(6, 3))
+        _note(ax, "no run is tuned (tuning.datasets is empty)")
+        save(figure, pdf, png)
+        return
+    long = pd.concat(rows, ignore_index=True)
+    parts = long["label"].str.split("/", expand=True)
+    beta = parts[2].str.removeprefix("beta_").map(lambda b: "" if b == "none" else f"β {b}, ")
+    long["panel"], long["search"] = parts[0] + " / " + parts[1], beta + parts[3].str.replace("seed", "seed ")
+    grid = sns.relplot(data=long, x="number", y="best_so_far", hue="search", col="panel",
+                       col_wrap=min(3, long["panel"].nunique()), kind="line", drawstyle="steps-post", height=3.2,
+                       aspect=1.3, facet_kws={"sharey": False})
+    for ax in grid.axes.ravel():
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    grid.set_axis_labels("trial", "best validation NDCG so far")
+    grid.set_titles(col_template="{col_name}")
+    grid.figure.suptitle("Hyperparameter searches: best score so far", y=1.02)
     save(grid.figure, pdf, png)

@@ -15,8 +15,10 @@ CORRELATED = {"ndcg@10": "NDCG@10", "recall@10": "Recall@10", "mrr@10": "MRR@10"
 KEY_COLUMNS = ["dataset", "model", "beta", "variant", "seed"]
 
 
-def variant_label(model: str, beta: float | None) -> str:
-    """The model as a subject of the analysis: one per (model, beta)."""
+def variant_label(model: str, beta: float | None, beta_tuned: bool = False) -> str:
+    """The model as a subject of the analysis: one per (model, beta); one for a beta the search chose."""
+    if beta_tuned:
+        return f"{model} β tuned"
     return model if beta is None or pd.isna(beta) else f"{model} β={beta:g}"
 
 
@@ -29,13 +31,14 @@ def collect_runs(evaluation_paths: list[str]) -> pd.DataFrame:
         rows.append({
             "dataset": result["dataset"], "model": result["model"],
             "beta": np.nan if result["beta"] is None else float(result["beta"]),
-            "variant": variant_label(result["model"], result["beta"]), "seed": int(result["seed"]),
+            "variant": variant_label(result["model"], result["beta"], result["beta_tuned"]),
+            "seed": int(result["seed"]),
             **{name: np.nan if value is None else float(value) for name, value in result["metrics"].items()},
             "status": result["status"], "reason": result["reason"],
             "training_status": result["training_status"],
             "train_seconds": float(result["train_seconds"]),
             "evaluation_seconds": float(sum(result["evaluation_seconds"].values())),
-            "device": result["device"],
+            "device": result["device"], "tuned": bool(result["tuned"]), "beta_tuned": bool(result["beta_tuned"]),
         })
     table = pd.DataFrame(rows)
     ordered = sorted(metrics, key=metric_order)
@@ -58,16 +61,18 @@ def metric_order(name: str) -> tuple:
 def metric_columns(runs: pd.DataFrame) -> list[str]:
     """Every metric column of the runs table, accuracy first."""
     fixed = set(KEY_COLUMNS) | {"status", "reason", "training_status", "train_seconds", "evaluation_seconds",
-                                "device"}
+                                "device", "tuned", "beta_tuned"}
     return sorted((c for c in runs.columns if c not in fixed), key=metric_order)
 
 
 def summarise_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean, sd and count over seeds of every metric, per dataset x model x beta."""
+    """Mean, sd and count over seeds of every metric, per dataset x model variant (beta: the mean of a
+    tuned variant's betas)."""
     metrics = metric_columns(runs)
-    grouped = runs.groupby(["dataset", "model", "beta", "variant"], dropna=False, sort=False)
+    grouped = runs.groupby(["dataset", "model", "variant"], dropna=False, sort=False)
     stats = grouped[metrics + ["train_seconds", "evaluation_seconds"]].agg(["mean", "std", "count"])
     stats.columns = [f"{metric}_{'sd' if stat == 'std' else stat}" for metric, stat in stats.columns]
-    stats.insert(0, "runs", grouped.size())
-    stats.insert(1, "runs_ok", grouped["status"].agg(lambda s: int((s == "ok").sum())))
+    stats.insert(0, "beta", grouped["beta"].mean())
+    stats.insert(1, "runs", grouped.size())
+    stats.insert(2, "runs_ok", grouped["status"].agg(lambda s: int((s == "ok").sum())))
     return stats.reset_index()

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.extmath import randomized_svd
 
+from disrec.errors import ConfigError
 from disrec.models.base import Recommender
 
 
@@ -23,6 +24,10 @@ class PureSVD(Recommender):
         self.register_buffer("singular_values", torch.ones(code_dim))
 
     def fit(self, matrix: sp.csr_matrix, seed: int) -> None:
+        rank = self.item_factors.shape[1]
+        if rank > min(matrix.shape):
+            raise ConfigError(f"PureSVD: code_dim (the rank) is {rank}, above min(users, items) = "
+                              f"{min(matrix.shape)} of the matrix it is fit on; expected a smaller code_dim")
         _, s, vt = randomized_svd(matrix.astype("float64"), n_components=self.item_factors.shape[1],
                                   random_state=seed)
         self.item_factors.copy_(torch.from_numpy(vt.T.copy()))

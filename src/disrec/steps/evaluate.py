@@ -22,11 +22,13 @@ def accuracy_names(ks: list[int]) -> list[str]:
     return [f"{metric}@{k}" for k in sorted(ks) for metric in ACCURACY_METRICS]
 
 
-def evaluate_run(dataset: str, model_name: str, settings: dict[str, Any], evaluation: dict[str, Any],
-                 beta: float | None, seed: int, threads: int, *, user_ids: str, item_ids: str, train_split: str,
-                 test_out: str, weights: str, training_report: str, codes_train: str, codes_valid_in: str,
-                 factors_train: str, factors_valid_in: str, report: str) -> None:
+def evaluate_run(dataset: str, model_name: str, evaluation: dict[str, Any], seed: int, threads: int, *,
+                 user_ids: str, item_ids: str, train_split: str, test_out: str, weights: str, training_report: str,
+                 codes_train: str, codes_valid_in: str, factors_train: str, factors_valid_in: str,
+                 report: str) -> None:
+    """The model is rebuilt from the settings and beta its training report records (tuned ones included)."""
     training = read_json(training_report)
+    settings, beta = training["settings"], training["beta"]
     n_users, n_items = len(read_parquet(user_ids)), len(read_parquet(item_ids))
     seconds: dict[str, float] = {}
     missing: dict[str, str] = {}
@@ -62,8 +64,8 @@ def evaluate_run(dataset: str, model_name: str, settings: dict[str, Any], evalua
         status = "representation-undefined" if representation["reason"] else "ok"
 
     write_json({
-        "dataset": dataset, "model": model_name, "beta": beta, "seed": seed,
-        "status": status, "reason": next(iter(missing.values()), None),
+        "dataset": dataset, "model": model_name, "beta": beta, "beta_tuned": training["beta_tuned"], "seed": seed,
+        "tuned": training["tuned"], "status": status, "reason": next(iter(missing.values()), None),
         "metrics": {name: (None if value is None or np.isnan(value) else value) for name, value in metrics.items()},
         "missing": missing,
         "training_status": training["status"], "training_reason": training["reason"],

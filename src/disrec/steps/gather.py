@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pandas as pd
 
@@ -63,3 +64,9 @@ def draw_beta_tradeoff(runs_parquet: str, *, pdf: str, png: str) -> None:
 def draw_metrics_by_model(runs_parquet: str, dataset: str, *, pdf: str, png: str) -> None:
     runs = pd.read_parquet(runs_parquet)
     figures.metrics_by_model(runs, dataset, metric_columns(runs), pdf, png)
+
+
+def draw_tuning_curves(trials: list[str], *, pdf: str, png: str) -> None:
+    """``trials``: the searches' trials.parquet, under .../tuning/{dataset}/{model}/beta_{beta}/seed{seed}/."""
+    tables = {"/".join(Path(path).parts[-5:-1]): pd.read_parquet(path) for path in trials}
+    figures.tuning_curves(tables, pdf, png)

@@ -23,7 +23,7 @@ from disrec.device import dense_rows, describe_device, resolve_device
 from disrec.matrices import interaction_matrix, row_batches
 from disrec.metrics.accuracy import evaluate_ranking
 from disrec.models import Recommender, build_model
-from disrec.storage import atomic_path, read_parquet, write_json, write_parquet
+from disrec.storage import atomic_path, read_json, read_parquet, write_json, write_parquet
 from disrec.training import TrainingLog, train
 
 log = logging.getLogger(__name__)
@@ -69,16 +69,44 @@ def _summary(record: TrainingLog | None) -> dict[str, Any] | None:
             "status": record.status, "reason": record.reason, "seconds": record.seconds, "curve": _curve(record)}
 
 
+def read_matrices(user_ids: str, item_ids: str,
+                  splits: dict[str, str]) -> tuple[int, int, dict[str, sp.csr_matrix]]:
+    """(n_users, n_items, {split name: users x items matrix}) for the named split files."""
+    n_users, n_items = len(read_parquet(user_ids)), len(read_parquet(item_ids))
+    return n_users, n_items, {name: interaction_matrix(read_parquet(path), n_users, n_items) for name, path in splits.items()}
+
+
+def selection_fit(model: Recommender, settings: dict[str, Any], training: dict[str, Any], seed: int,
+                  matrices: dict[str, sp.csr_matrix], device: torch.device) -> TrainingLog:
+    """Fit on valid_in with early stopping on valid_out NDCG@k: chooses the epoch count, scores a trial."""
+    k = training["validation_k"]
+
+    def validate(candidate: Recommender) -> float:
+        return evaluate_ranking(candidate.scores, matrices["valid_in"], matrices["valid_out"], [k], device)[f"ndcg@{k}"]
+
+    log.info("selection fit on valid_in, early stopping on valid_out NDCG@%d", k)
+    return train(model, matrices["valid_in"], max_epochs=settings["max_epochs"], validate=validate,
+                 eval_every=training["eval_every"], patience=training["patience"], seed=seed, device=device,
+                 lr=settings["lr"], batch_size=settings["batch_size"])
+
+
 def train_run(dataset: str, model_name: str, settings: dict[str, Any], training: dict[str, Any] | None,
               beta: float | None, seed: int, threads: int, *, user_ids: str, item_ids: str, train_split: str,
               valid_in: str, valid_out: str, weights: str, codes_train: str, codes_valid_in: str,
-              report: str) -> None:
-    """``training`` (device, early stopping) is given for gradient-trained models only."""
+              report: str, tuned: str | None = None) -> None:
+    """``training`` (device, early stopping) is given for gradient-trained models only; ``tuned``, the
+    search's best.json, overrides ``settings`` (and beta, when the search chose it)."""
     started = time.perf_counter()
+    beta_tuned = False
+    if tuned:
+        best = read_json(tuned)
+        settings = {**settings, **best["settings"]}
+        beta_tuned = best["beta"] is not None
+        beta = best["beta"] if beta_tuned else beta
+        log.info("tuned settings from %s: %s", tuned, best["settings"])
     device = resolve_device(training["device"]) if training else torch.device("cpu")
-    n_users, n_items = len(read_parquet(user_ids)), len(read_parquet(item_ids))
-    matrices = {name: interaction_matrix(read_parquet(path), n_users, n_items)
-                for name, path in (("train", train_split), ("valid_in", valid_in), ("valid_out", valid_out))}
+    n_users, n_items, matrices = read_matrices(user_ids, item_ids,
+                                      {"train": train_split, "valid_in": valid_in, "valid_out": valid_out})
 
     def fresh_model() -> Recommender:
         torch.manual_seed(seed)
@@ -88,21 +116,13 @@ def train_run(dataset: str, model_name: str, settings: dict[str, Any], training:
     if model.closed_form:
         model.fit(matrices["train"], seed)
     else:
-        k = training["validation_k"]
-        options = dict(lr=settings["lr"], batch_size=settings["batch_size"], seed=seed, device=device)
-
-        def validate(candidate: Recommender) -> float:
-            result = evaluate_ranking(candidate.scores, matrices["valid_in"], matrices["valid_out"], [k], device)
-            return result[f"ndcg@{k}"]
-
-        log.info("selection fit on valid_in, early stopping on valid_out NDCG@%d", k)
-        selection = train(model, matrices["valid_in"], max_epochs=settings["max_epochs"], validate=validate,
-                          eval_every=training["eval_every"], patience=training["patience"], **options)
+        selection = selection_fit(model, settings, training, seed, matrices, device)
         if selection.status == "ok":
             epochs = selection.best_epoch or selection.epochs
             log.info("final fit on train for %d epochs", epochs)
             model = fresh_model()
-            final = train(model, matrices["train"], max_epochs=epochs, **options)
+            final = train(model, matrices["train"], max_epochs=epochs, lr=settings["lr"],
+                          batch_size=settings["batch_size"], seed=seed, device=device)
 
     failed = next((r for r in (selection, final) if r is not None and r.status != "ok"), None)
     codes = {name: user_codes(model, matrices[name], device) if model.has_code else None
@@ -127,7 +147,7 @@ def train_run(dataset: str, model_name: str, settings: dict[str, Any], training:
         "device": str(device), "device_name": describe_device(device), "threads": threads,
         "train_seconds": time.perf_counter() - started,
         "selection": _summary(selection), "final": _summary(final),
-        "settings": settings, "training": training,
+        "settings": settings, "training": training, "tuned": bool(tuned), "beta_tuned": beta_tuned,
     }, report)
 
 

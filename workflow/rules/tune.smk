@@ -1,0 +1,24 @@
+# Hyperparameter search: one job per tuned (dataset, model, beta, seed); its best settings feed `train`.
+
+
+rule tune:
+    input:
+        user_ids=rules.prepare_dataset.output.user_ids,
+        item_ids=rules.prepare_dataset.output.item_ids,
+        valid_in=rules.split.output.valid_in,
+        valid_out=rules.split.output.valid_out,
+    output:
+        trials=tune_path("trials.parquet"),
+        best=tune_path("best.json"),
+    wildcard_constraints:
+        model="|".join(m for m in MODEL_NAMES if m != "toppop"),
+    params:
+        settings=lambda w: model_settings(config, w.dataset, w.model),
+        training=canonical(config["training"]),
+        tuning=canonical({k: config["tuning"][k] for k in ("trials", "startup_trials", "spaces")}),
+    conda:
+        "../../envs/train.yaml"
+    log:
+        log_path("tune", "dataset", "model", "beta", "seed"),
+    script:
+        "../scripts/tune.py"
