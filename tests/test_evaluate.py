@@ -38,7 +38,7 @@ def factor_files(dataset, tmp_path_factory):
     return paths
 
 
-def evaluate(dataset, factor_files, folder, name, settings, outputs):
+def evaluate(dataset, factor_files, folder, name, outputs):
     paths = dataset["paths"]
     report = folder / "evaluation.json"
     evaluate_run("s", name, EVALUATION, 41, 2, user_ids=str(paths["user_ids"]),
@@ -50,8 +50,8 @@ def evaluate(dataset, factor_files, folder, name, settings, outputs):
 
 
 def test_a_trained_model_gets_every_metric(dataset, factor_files, tmp_path):
-    settings, outputs = run_model(dataset, tmp_path, "multivae", model_config(max_epochs=20))
-    result = evaluate(dataset, factor_files, tmp_path, "multivae", settings, outputs)
+    _, outputs = run_model(dataset, tmp_path, "multivae", model_config(max_epochs=20))
+    result = evaluate(dataset, factor_files, tmp_path, "multivae", outputs)
     assert result["status"] == "ok" and result["missing"] == {}
     expected = {f"{m}@{k}" for k in (10, 50) for m in ("ndcg", "recall", "mrr", "coverage")} | {
         "disentanglement", "completeness", "informativeness", "lime", "shap"}
@@ -61,8 +61,8 @@ def test_a_trained_model_gets_every_metric(dataset, factor_files, tmp_path):
 
 
 def test_toppop_has_accuracy_and_a_reason_for_the_rest(dataset, factor_files, tmp_path):
-    settings, outputs = run_model(dataset, tmp_path, "toppop")
-    result = evaluate(dataset, factor_files, tmp_path, "toppop", settings, outputs)
+    _, outputs = run_model(dataset, tmp_path, "toppop")
+    result = evaluate(dataset, factor_files, tmp_path, "toppop", outputs)
     assert result["status"] == "representation-undefined"
     assert result["metrics"]["ndcg@10"] > 0 and result["metrics"]["shap"] is None
     assert result["missing"]["disentanglement"] == "toppop has no user representation"
@@ -70,18 +70,18 @@ def test_toppop_has_accuracy_and_a_reason_for_the_rest(dataset, factor_files, tm
 
 def test_a_failed_training_is_a_failed_evaluation(dataset, factor_files, tmp_path, monkeypatch):
     monkeypatch.setattr(MultiDAE, "loss", lambda self, x, w: (torch.tensor(float("nan")), {}))
-    settings, outputs = run_model(dataset, tmp_path, "multidae")
-    result = evaluate(dataset, factor_files, tmp_path, "multidae", settings, outputs)
+    _, outputs = run_model(dataset, tmp_path, "multidae")
+    result = evaluate(dataset, factor_files, tmp_path, "multidae", outputs)
     assert result["status"] == "failed" and result["reason"].startswith("training failed: non-finite loss")
     assert all(v is None for v in result["metrics"].values())
 
 
 def test_constant_codes_make_representation_metrics_undefined(dataset, factor_files, tmp_path):
-    settings, outputs = run_model(dataset, tmp_path, "puresvd")
+    _, outputs = run_model(dataset, tmp_path, "puresvd")
     codes = pd.read_parquet(outputs["codes_train"])
     codes["z3"] = np.float32(0.5)
     write_parquet(codes, outputs["codes_train"])
-    result = evaluate(dataset, factor_files, tmp_path, "puresvd", settings, outputs)
+    result = evaluate(dataset, factor_files, tmp_path, "puresvd", outputs)
     assert result["status"] == "representation-undefined"
     assert result["missing"]["lime"] == "train codes are constant in columns [3]"
     assert result["metrics"]["ndcg@10"] is not None

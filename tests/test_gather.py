@@ -30,7 +30,8 @@ def fake_evaluation(folder, dataset, model, beta, seed, rng, status="ok"):
         metrics[name] = None
     path = folder / f"{dataset}_{model}_{beta}_{seed}.json"
     path.write_text(json.dumps({
-        "dataset": dataset, "model": model, "beta": beta, "seed": seed, "status": status,
+        "dataset": dataset, "model": model, "beta": beta, "beta_tuned": False, "tuned": False, "seed": seed,
+        "status": status,
         "reason": next(iter(missing.values()), None), "metrics": metrics, "missing": missing,
         "training_status": "failed" if status == "failed" else "ok", "train_seconds": 1.5, "device": "cpu",
         "evaluation_seconds": {"accuracy": 0.1, "shap": 0.2},

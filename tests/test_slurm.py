@@ -35,7 +35,7 @@ def repository_profile() -> dict:
 def test_profile_asks_gpu_for_gradient_training_only():
     profile = repository_profile()
     assert profile["executor"] == "slurm"
-    assert profile["set-resources"]["train"]["gpu"] == 1
+    assert profile["set-resources"]["train"]["gpu"] == 1 and profile["set-resources"]["tune"]["gpu"] == 1
     assert "gpu" not in profile["set-resources"].get("train_closed_form", {})
     for rule in ("prepare_dataset", "user_factors", "evaluate"):
         assert "gpu" not in profile["set-resources"].get(rule, {})
@@ -68,7 +68,9 @@ def tiny_config(tmp_path: Path) -> dict:
 def cluster_profile(tmp_path: Path) -> Path:
     """The repository's profile, changed only where this GPU-less, accounting-less cluster needs it."""
     profile = repository_profile()
-    profile["set-resources"]["train"]["gpu"] = 0
+    for resources in profile["set-resources"].values():
+        if "gpu" in resources:
+            resources["gpu"] = 0
     profile["slurm-status-command"] = "squeue"
     profile["slurm-init-seconds-before-status-checks"] = 2
     folder = tmp_path / "profile"

@@ -65,16 +65,22 @@ def staged_grid_search(base: GradientBoostingClassifier, grid: dict[str, list], 
     return candidates[best], means[best]
 
 
+def bad_code_columns(codes: np.ndarray) -> tuple[list[int], list[int]]:
+    """(columns with non-finite values, constant columns among the others)."""
+    finite = np.isfinite(codes).all(axis=0)
+    constant = finite & (np.ptp(np.where(np.isfinite(codes), codes, 0), axis=0) == 0)
+    return np.flatnonzero(~finite).tolist(), np.flatnonzero(constant).tolist()
+
+
 def undefined_code_reason(codes: np.ndarray, name: str) -> str | None:
     """Why these codes cannot be scored (non-finite or constant columns), or None."""
     if codes.shape[1] == 0:
         return f"{name} codes have no columns"
-    bad = np.flatnonzero(~np.isfinite(codes).all(axis=0))
-    if len(bad):
-        return f"{name} codes have non-finite values in columns {bad.tolist()}"
-    constant = np.flatnonzero(np.ptp(codes, axis=0) == 0)
-    if len(constant):
-        return f"{name} codes are constant in columns {constant.tolist()}"
+    non_finite, constant = bad_code_columns(codes)
+    if non_finite:
+        return f"{name} codes have non-finite values in columns {non_finite}"
+    if constant:
+        return f"{name} codes are constant in columns {constant}"
     return None
 
 

@@ -22,6 +22,7 @@ import torch
 from disrec.device import dense_rows, describe_device, resolve_device
 from disrec.matrices import interaction_matrix, row_batches
 from disrec.metrics.accuracy import evaluate_ranking
+from disrec.metrics.classifiers import bad_code_columns
 from disrec.models import Recommender, build_model
 from disrec.storage import atomic_path, read_json, read_parquet, write_json, write_parquet
 from disrec.training import TrainingLog, train
@@ -48,9 +49,9 @@ def codes_table(codes: np.ndarray | None, n_users: int) -> pd.DataFrame:
 
 def code_health(codes: np.ndarray) -> tuple[str, str | None, list[int]]:
     """('ok' | 'failed' | 'collapsed', reason, constant columns) for train codes."""
-    if not np.isfinite(codes).all():
+    non_finite, constant = bad_code_columns(codes)
+    if non_finite:
         return "failed", "user codes contain NaN or infinite values", []
-    constant = [int(j) for j in np.flatnonzero(np.ptp(codes, axis=0) == 0)]
     if constant:
         return "collapsed", f"code dimensions {constant} are constant over users (posterior collapse)", constant
     return "ok", None, []
