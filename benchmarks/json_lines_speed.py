@@ -32,9 +32,9 @@ def write_reviews(path: Path, n: int) -> None:
     text = "A long review with details about the food, the service and the place. " * 5
     with gzip.open(path, "wt", encoding="utf-8") as handle:
         for u, i, s in zip(users, items, stars):
-            handle.write(json.dumps({"review_id": f"r{u}-{i}", "user_id": f"user-{u:09d}", "business_id": f"b-{i:07d}",
-                                     "stars": float(s), "useful": 0, "funny": 0, "cool": 0, "text": text,
-                                     "date": "2018-07-07 22:09:11"}) + "\n")
+            review = {"review_id": f"r{u}-{i}", "user_id": f"user-{u:09d}", "business_id": f"b-{i:07d}",
+                      "stars": float(s), "useful": 0, "funny": 0, "cool": 0, "text": text, "date": "2018-07-07"}
+            handle.write(json.dumps(review) + "\n")
 
 
 def python_json(path: Path) -> pd.DataFrame:
@@ -57,7 +57,8 @@ def main() -> None:
         size = path.stat().st_size
         timings, tables = {}, {}
         for name, read in (("python json, line by line", python_json),
-                           ("pyarrow streaming (ours)", lambda p: read_json_lines(p, FIELDS, tuple(FIELDS)).to_pandas())):
+                           ("pyarrow streaming (ours)",
+                            lambda p: read_json_lines(p, FIELDS, tuple(FIELDS)).to_pandas())):
             started = time.perf_counter()
             tables[name] = read(path)
             timings[name] = time.perf_counter() - started

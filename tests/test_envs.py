@@ -37,7 +37,8 @@ def test_environment_pins_equal_pyproject(path):
     expected = pyproject_pins()
     assert pins, f"{path.name} pins nothing"
     for package, version in pins.items():
-        assert expected.get(package) == version, f"{path.name}: {package}=={version}, pyproject: {expected.get(package)}"
+        assert expected.get(package) == version, \
+            f"{path.name}: {package}=={version}, pyproject: {expected.get(package)}"
     python = next(item for item in yaml.safe_load(path.read_text())["dependencies"] if str(item).startswith("python"))
     assert re.fullmatch(r"python=3\.(1[1-9])", python), python
 

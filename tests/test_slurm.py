@@ -59,7 +59,7 @@ def tiny_config(tmp_path: Path) -> dict:
     config = base_config(tmp_path, {"synthetic": SMALL_SYNTHETIC}, ["synthetic"], seeds=(41,),
                          models=("toppop", "multivae"))
     # long enough (a few seconds) that the fault test can cancel training while it runs
-    config["models"] = {"multivae": {"hidden": [64], "max_epochs": 400, "batch_size": 50, "betas": [0.2]}}
+    config["models"] = {"multivae": {"hidden": [64], "max_epochs": 800, "batch_size": 50, "betas": [0.2]}}
     config["training"] = {"eval_every": 50, "patience": 100}
     config["evaluation"] = {"grids": {"gbt": {"n_estimators": [20], "max_depth": [2]}}}
     return config
@@ -116,9 +116,8 @@ def run_on_cluster_cancelling_first_training(cluster: SlurmCluster, workdir: Pat
             if cancelled is None and train_log.is_dir() and any(train_log.iterdir()):
                 running = [job for job in cluster.squeue()
                            if job["comment"].startswith("rule_train_wildcards") and job["state"] == "RUNNING"]
-                if running:
+                if running and subprocess.run(["scancel", running[0]["id"]], env=cluster.env).returncode == 0:
                     cancelled = running[0]["id"]
-                    subprocess.run(["scancel", cancelled], env=cluster.env, check=True)
             time.sleep(0.2)
     finally:
         if process.poll() is None:

@@ -74,7 +74,8 @@ def read_matrices(user_ids: str, item_ids: str,
                   splits: dict[str, str]) -> tuple[int, int, dict[str, sp.csr_matrix]]:
     """(n_users, n_items, {split name: users x items matrix}) for the named split files."""
     n_users, n_items = len(read_parquet(user_ids)), len(read_parquet(item_ids))
-    return n_users, n_items, {name: interaction_matrix(read_parquet(path), n_users, n_items) for name, path in splits.items()}
+    return n_users, n_items, {name: interaction_matrix(read_parquet(path), n_users, n_items)
+                              for name, path in splits.items()}
 
 
 def selection_fit(model: Recommender, settings: dict[str, Any], training: dict[str, Any], seed: int,
