@@ -9,12 +9,12 @@ plain files, fetched with ``pip download`` and read straight from the wheel.
 from __future__ import annotations
 
 import logging
-import zipfile
 from pathlib import Path
 from typing import Any, Callable
 
 import pandas as pd
 
+from disrec.datasets.archives import zip_reader
 from disrec.datasets.base import ItemConcepts, RawDataset, concepts_from_binary_features
 from disrec.datasets.delimited import read_delimited
 from disrec.datasets.fetch import UnreachableError, download, file_digest, pip_download, verify_checksums
@@ -24,26 +24,6 @@ log = logging.getLogger(__name__)
 
 OFFICIAL_FILES = ("u.data", "u.item", "u.genre")
 N_GENRES = 19
-
-
-def zip_reader(archive: Path, prefix: str) -> Callable[[str], bytes]:
-    try:
-        handle = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise DataSourceError(f"{archive}: not a readable zip archive ({exc}); it may be truncated. "
-                              f"Delete it and run again.") from exc
-
-    def read(name: str) -> bytes:
-        member = f"{prefix}/{name}" if prefix else name
-        try:
-            return handle.read(member)
-        except KeyError as exc:
-            raise DataSourceError(f"{archive}: has no member {member!r}; expected the official layout") from exc
-        except (zipfile.BadZipFile, EOFError, OSError) as exc:
-            raise DataSourceError(f"{archive}: member {member!r} is damaged ({exc}); the archive may be "
-                                  f"truncated. Delete it and run again.") from exc
-
-    return read
 
 
 def _folder_reader(folder: Path) -> Callable[[str], bytes]:

@@ -7,39 +7,20 @@ MovieID::Title::Genres, Latin-1) and ``ml-20m.zip`` (``genome-scores.csv``: movi
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.csv as pa_csv
 
+from disrec.datasets.archives import read_member_csv, zip_reader
 from disrec.datasets.base import ItemConcepts
 from disrec.datasets.concepts import genome_concepts
 from disrec.datasets.delimited import read_delimited
-from disrec.datasets.movielens100k import zip_reader
 from disrec.datasets.official import OfficialFilesLoader
-from disrec.errors import DataFormatError, DataSourceError
+from disrec.errors import DataFormatError
 
 GROUPLENS = "https://grouplens.org/datasets/movielens/"
-
-
-def read_member_csv(archive: Path, member: str, columns: dict[str, pa.DataType]) -> pd.DataFrame:
-    """A CSV member with a header, parsed by pyarrow straight from the archive stream."""
-    source = f"{archive}/{member}"
-    try:
-        with zipfile.ZipFile(archive) as handle, handle.open(member) as stream:
-            table = pa_csv.read_csv(stream, convert_options=pa_csv.ConvertOptions(
-                column_types=columns, include_columns=list(columns)))
-    except KeyError as exc:
-        raise DataSourceError(f"{archive}: has no member {member!r}; expected the official layout") from exc
-    except (zipfile.BadZipFile, EOFError, OSError) as exc:
-        raise DataSourceError(f"{archive}: member {member!r} cannot be read ({exc}); the archive may be "
-                              f"truncated. Delete it and run again.") from exc
-    except pa.ArrowInvalid as exc:
-        raise DataFormatError(f"{source}: {exc}") from exc
-    return table.to_pandas()
 
 
 class MovieLens1M(OfficialFilesLoader):
