@@ -20,9 +20,8 @@ import torch
 
 from disrec.device import resolve_device
 from disrec.grid import KL_MODELS
-from disrec.metrics.accuracy import evaluate_ranking
 from disrec.models import build_model
-from disrec.steps.train import read_matrices, selection_fit
+from disrec.steps.train import read_matrices, selection_fit, validation_score
 from disrec.storage import write_json, write_parquet
 from disrec.tuning import best_trial, run_search, search_space
 
@@ -46,9 +45,8 @@ def tune_run(dataset: str, model_name: str, settings: dict[str, Any], training: 
         model = build_model(model_name, n_items, candidate, trial_beta if tune_beta else beta).to(device)
         if model.closed_form:
             model.fit(matrices["valid_in"], seed)
-            score = evaluate_ranking(model.scores, matrices["valid_in"], matrices["valid_out"], [k],
-                                     device)[f"ndcg@{k}"]
-            outcome = {"score": score, "epochs": None, "status": "ok", "reason": None}
+            outcome = {"score": validation_score(model, matrices, k, device), "epochs": None, "status": "ok",
+                       "reason": None}
         else:
             fit = selection_fit(model, candidate, training, seed, matrices, device)
             ok = fit.status == "ok" and fit.best_score is not None and math.isfinite(fit.best_score)
