@@ -272,3 +272,26 @@ def test_all_zero_attributions_give_nan_with_a_reason():
     assert np.isnan(attribution_score(attributions))
     assert "factors [1]" in attribution_problem(attributions)
     assert attribution_problem(np.eye(3)) is None
+
+
+def test_fits_that_grow_alike_are_equal():
+    """grows_alike says a fit with another min_samples_split is this one only when it is: every tree equal."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from disrec.metrics.classifiers import grows_alike
+
+    verdicts = []
+    for seed in range(6):
+        codes, factors = planted_codes("entangled", n=60 + 40 * seed, d=4, k=2, seed=seed)
+        fits = {size: GradientBoostingClassifier(n_estimators=20, min_samples_split=size, random_state=seed)
+                .fit(codes, factors[:, 0]) for size in (2, 10, 40)}
+        for size in (10, 40):
+            alike = grows_alike(fits[2], 2, size)
+            verdicts.append(alike)
+            same = all(np.array_equal(getattr(a.tree_, name), getattr(b.tree_, name))
+                       for a, b in zip(fits[2].estimators_[:, 0], fits[size].estimators_[:, 0])
+                       for name in ("feature", "threshold", "value", "n_node_samples"))
+            if alike:
+                assert same
+            assert grows_alike(fits[size], size, 2) == alike  # the condition does not depend on direction
+    assert any(verdicts) and not all(verdicts)  # both cases occur, so the test checks something

@@ -37,28 +37,79 @@ def standardise(codes: np.ndarray) -> np.ndarray:
 LABEL_SCORERS = {"accuracy": accuracy_score, "balanced_accuracy": balanced_accuracy_score, "f1": f1_score}
 
 
+def effective_split_size(params: dict[str, Any]) -> int | None:
+    """The min_samples_split a tree grows with, max(min_samples_split, 2 min_samples_leaf) as scikit-learn sets
+    it; None for fractional sizes (they depend on the number of rows)."""
+    split, leaf = params.get("min_samples_split", 2), params.get("min_samples_leaf", 1)
+    if isinstance(split, (int, np.integer)) and isinstance(leaf, (int, np.integer)):
+        return max(int(split), 2 * int(leaf))
+    return None
+
+
+def _node_depths(tree) -> np.ndarray:
+    depths = np.zeros(tree.node_count, dtype=int)
+    for node in range(tree.node_count):  # parents are numbered before their children
+        for child in (tree.children_left[node], tree.children_right[node]):
+            if child != -1:
+                depths[child] = depths[node] + 1
+    return depths
+
+
+def grows_alike(model: GradientBoostingClassifier, split_size: int, other_split_size: int) -> bool:
+    """Whether a boosting fit with effective min_samples_split ``other_split_size`` (all else equal, same data
+    and random_state) is this fit, which used ``split_size``.
+
+    scikit-learn's tree builder consults min_samples_split only to stop at a node with fewer samples. A
+    node with n samples, below max_depth and impure, is stopped under one size and split under the other
+    exactly when min(sizes) <= n < max(sizes). With no such node in any tree, every tree is grown by the
+    same decisions and the same random draws, so each sees the same residuals and the fits are equal.
+    """
+    low, high = sorted((split_size, other_split_size))
+    max_depth = np.inf if model.max_depth is None else model.max_depth
+    for estimator in model.estimators_.ravel():
+        tree = estimator.tree_
+        open_nodes = (_node_depths(tree) < max_depth) & (tree.impurity > np.finfo(np.float64).eps)
+        samples = tree.n_node_samples
+        if np.any(open_nodes & (samples >= low) & (samples < high)):
+            return False
+    return True
+
+
 def staged_grid_search(base: GradientBoostingClassifier, grid: dict[str, list], codes: np.ndarray,
                        labels: np.ndarray, cv: StratifiedKFold, scoring: str) -> tuple[dict[str, Any], float]:
     """GridSearchCV's choice for boosted trees, with one fit per fold for all ``n_estimators`` values.
 
     With the same random_state, the first m stages of a boosting fit with M > m
     stages are the fit with m stages, so ``staged_predict`` scores every
-    ``n_estimators`` of the grid from the largest fit. Returns the best
-    parameters (the first best in ParameterGrid order, as GridSearchCV) and
-    their mean score over the folds.
+    ``n_estimators`` of the grid from the largest fit. Grid points that differ
+    only in min_samples_split / min_samples_leaf share a fit when scikit-learn
+    would grow the same trees (same effective split size, or ``grows_alike``).
+    Returns the best parameters (the first best in ParameterGrid order, as
+    GridSearchCV) and their mean score over the folds.
     """
     score = LABEL_SCORERS[scoring]
     sizes = sorted(set(grid["n_estimators"]))
     others = {k: v for k, v in grid.items() if k != "n_estimators"}
     fold_scores: dict[tuple, list[float]] = {}
     for train_index, test_index in cv.split(codes, labels):
+        # this fold's fits: (other parameters, min_samples_leaf, effective split size, score per stage, model)
+        fitted: list[tuple[dict, Any, int | None, dict[int, float], GradientBoostingClassifier]] = []
         for params in ParameterGrid(others):
-            model = clone(base).set_params(**params, n_estimators=sizes[-1])
-            model.fit(codes[train_index], labels[train_index])
-            for stage, predicted in enumerate(model.staged_predict(codes[test_index]), start=1):
-                if stage in sizes:
-                    key = tuple(sorted({**params, "n_estimators": stage}.items()))
-                    fold_scores.setdefault(key, []).append(score(labels[test_index], predicted))
+            rest = {k: v for k, v in params.items() if k not in ("min_samples_split", "min_samples_leaf")}
+            leaf, split_size = params.get("min_samples_leaf", 1), effective_split_size(params)
+            stage_scores = next((scores for f_rest, f_leaf, f_size, scores, model in fitted
+                                 if split_size is not None and f_rest == rest and f_leaf == leaf
+                                 and f_size is not None and (f_size == split_size
+                                                             or grows_alike(model, f_size, split_size))), None)
+            if stage_scores is None:
+                model = clone(base).set_params(**params, n_estimators=sizes[-1])
+                model.fit(codes[train_index], labels[train_index])
+                stage_scores = {stage: score(labels[test_index], predicted) for stage, predicted
+                                in enumerate(model.staged_predict(codes[test_index]), start=1) if stage in sizes}
+                fitted.append((rest, leaf, split_size, stage_scores, model))
+            for stage, value in stage_scores.items():
+                key = tuple(sorted({**params, "n_estimators": stage}.items()))
+                fold_scores.setdefault(key, []).append(value)
     candidates = list(ParameterGrid(grid))
     means = [float(np.mean(fold_scores[tuple(sorted(c.items()))])) for c in candidates]
     best = int(np.argmax(means))
