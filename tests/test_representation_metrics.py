@@ -245,9 +245,11 @@ def test_tree_shap_compares_in_float64_like_scikit_learn():
     np.testing.assert_allclose(values.sum(axis=1), margins - margins.mean(), atol=1e-12)
 
 
-def test_staged_search_on_the_study_grid_equals_gridsearchcv_with_cv2():
+@pytest.mark.parametrize("decimals", [None, 1])
+def test_staged_search_on_the_study_grid_equals_gridsearchcv_with_cv2(decimals):
     """The study's CLS_SEARCH_SPACE['gbt'] (108 points), accuracy, GridSearchCV(cv=2) unshuffled: same choice,
-    ties included (learning rate 0.001 with few trees often ties on accuracy)."""
+    ties included (learning rate 0.001 with few trees often ties on accuracy); codes with and without tied
+    values (fits shared across min_samples_leaf only without)."""
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.model_selection import GridSearchCV
 
@@ -255,7 +257,7 @@ def test_staged_search_on_the_study_grid_equals_gridsearchcv_with_cv2():
 
     grid = next(s.value for s in STUDY_SETTINGS if s.key == "evaluation.grids.gbt")
     codes, factors = planted_codes("entangled", n=120, d=4, k=2, seed=8)
-    z = standardise(codes)
+    z = standardise(codes) if decimals is None else np.round(standardise(codes), decimals)
     ours = fit_factor_classifiers(z, factors, z, factors, kind="gbt", grid=grid, seed=3, scoring="accuracy",
                                   n_folds=2, shuffle=False)
     for j in range(factors.shape[1]):
@@ -275,23 +277,36 @@ def test_all_zero_attributions_give_nan_with_a_reason():
 
 
 def test_fits_that_grow_alike_are_equal():
-    """grows_alike says a fit with another min_samples_split is this one only when it is: every tree equal."""
+    """grows_alike says a fit with other split sizes is this one only when it is: every tree equal."""
     from sklearn.ensemble import GradientBoostingClassifier
 
-    from disrec.metrics.classifiers import grows_alike
+    from disrec.metrics.classifiers import distinct_values, grows_alike, split_sizes
 
     verdicts = []
-    for seed in range(6):
-        codes, factors = planted_codes("entangled", n=60 + 40 * seed, d=4, k=2, seed=seed)
-        fits = {size: GradientBoostingClassifier(n_estimators=20, min_samples_split=size, random_state=seed)
-                .fit(codes, factors[:, 0]) for size in (2, 10, 40)}
-        for size in (10, 40):
-            alike = grows_alike(fits[2], 2, size)
-            verdicts.append(alike)
+    for seed in range(8):
+        if seed < 6:
+            codes, factors = planted_codes("entangled", n=60 + 40 * seed, d=4, k=2, seed=seed)
+            labels, depth = factors[:, 0], 3
+            if seed % 2:
+                codes = np.round(codes, 1)  # tied values: a larger min_samples_leaf is never assumed alike
+        else:  # continuous codes and shallow trees: large leaves, so larger min_samples_leaf grow alike too
+            rng = np.random.default_rng(seed)
+            codes = rng.normal(size=(600, 3))
+            labels, depth = (codes[:, 0] + codes[:, 1] + 0.5 * rng.normal(size=600) > 0).astype(int), 2
+        distinct = distinct_values(codes)
+        grid = [{"min_samples_leaf": leaf, "min_samples_split": split}
+                for leaf, split in ((1, 2), (1, 10), (1, 40), (2, 2), (4, 3), (12, 2))]
+        fits = [GradientBoostingClassifier(n_estimators=20, max_depth=depth, random_state=seed, **params)
+                .fit(codes, labels) for params in grid]
+        for params, fit in zip(grid[1:], fits[1:]):
+            alike = grows_alike(fits[0], split_sizes(grid[0]), split_sizes(params), distinct)
+            verdicts.append((params["min_samples_leaf"], alike))
             same = all(np.array_equal(getattr(a.tree_, name), getattr(b.tree_, name))
-                       for a, b in zip(fits[2].estimators_[:, 0], fits[size].estimators_[:, 0])
+                       for a, b in zip(fits[0].estimators_[:, 0], fit.estimators_[:, 0])
                        for name in ("feature", "threshold", "value", "n_node_samples"))
             if alike:
-                assert same
-            assert grows_alike(fits[size], size, 2) == alike  # the condition does not depend on direction
-    assert any(verdicts) and not all(verdicts)  # both cases occur, so the test checks something
+                assert same, (seed, params)
+            if params["min_samples_leaf"] == 1:  # the stopping condition does not depend on direction
+                assert grows_alike(fit, split_sizes(params), split_sizes(grid[0]), distinct) == alike
+    # both verdicts occur, for a larger min_samples_leaf too, so the test checks something
+    assert {(1, True), (1, False), (2, True), (2, False)} <= set(verdicts)

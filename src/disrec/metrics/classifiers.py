@@ -37,13 +37,23 @@ def standardise(codes: np.ndarray) -> np.ndarray:
 LABEL_SCORERS = {"accuracy": accuracy_score, "balanced_accuracy": balanced_accuracy_score, "f1": f1_score}
 
 
-def effective_split_size(params: dict[str, Any]) -> int | None:
-    """The min_samples_split a tree grows with, max(min_samples_split, 2 min_samples_leaf) as scikit-learn sets
-    it; None for fractional sizes (they depend on the number of rows)."""
+# scikit-learn's trees take feature values this close as equal (sklearn/tree/_partitioner.pxd).
+FEATURE_THRESHOLD = 1e-7
+
+
+def split_sizes(params: dict[str, Any]) -> tuple[int, int] | None:
+    """(min_samples_leaf, effective min_samples_split = max(min_samples_split, 2 min_samples_leaf)) as
+    scikit-learn's trees use them; None for fractional sizes (they depend on the number of rows)."""
     split, leaf = params.get("min_samples_split", 2), params.get("min_samples_leaf", 1)
     if isinstance(split, (int, np.integer)) and isinstance(leaf, (int, np.integer)):
-        return max(int(split), 2 * int(leaf))
+        return int(leaf), max(int(split), 2 * int(leaf))
     return None
+
+
+def distinct_values(codes: np.ndarray) -> bool:
+    """Whether no two rows share a value of any column, as trees compare them (float32, 1e-7 apart)."""
+    ordered = np.sort(codes.astype(np.float32), axis=0).astype(np.float64)
+    return bool(np.all(ordered[1:] > ordered[:-1] + FEATURE_THRESHOLD))
 
 
 def _node_depths(tree) -> np.ndarray:
@@ -55,22 +65,34 @@ def _node_depths(tree) -> np.ndarray:
     return depths
 
 
-def grows_alike(model: GradientBoostingClassifier, split_size: int, other_split_size: int) -> bool:
-    """Whether a boosting fit with effective min_samples_split ``other_split_size`` (all else equal, same data
-    and random_state) is this fit, which used ``split_size``.
+def grows_alike(model: GradientBoostingClassifier, sizes: tuple[int, int], other_sizes: tuple[int, int],
+                distinct: bool) -> bool:
+    """Whether a boosting fit with ``other_sizes`` (min_samples_leaf, effective min_samples_split; all else,
+    data and random_state equal) is this fit, which used ``sizes``. ``distinct``: the training rows have no
+    tied values (``distinct_values``).
 
-    scikit-learn's tree builder consults min_samples_split only to stop at a node with fewer samples. A
-    node with n samples, below max_depth and impure, is stopped under one size and split under the other
-    exactly when min(sizes) <= n < max(sizes). With no such node in any tree, every tree is grown by the
-    same decisions and the same random draws, so each sees the same residuals and the fits are equal.
+    scikit-learn's tree builder consults min_samples_split only to stop at a node with fewer samples: a
+    node below max_depth and impure is stopped under one size and split under the other exactly when its
+    sample count lies between them. A larger min_samples_leaf only removes candidate splits; when this fit's
+    chosen split of every node leaves at least that many samples on each side, it is still the first best
+    (without ties the splitter scores each candidate by the same sums whichever candidates it skips). With
+    every node decided alike, every tree is grown by the same decisions and random draws, sees the same
+    residuals, and the fits are equal.
     """
-    low, high = sorted((split_size, other_split_size))
+    (leaf, size), (other_leaf, other_size) = sizes, other_sizes
+    if other_leaf < leaf or (other_leaf > leaf and not distinct):
+        return False
+    low, high = sorted((size, other_size))
     max_depth = np.inf if model.max_depth is None else model.max_depth
     for estimator in model.estimators_.ravel():
         tree = estimator.tree_
-        open_nodes = (_node_depths(tree) < max_depth) & (tree.impurity > np.finfo(np.float64).eps)
         samples = tree.n_node_samples
+        open_nodes = (_node_depths(tree) < max_depth) & (tree.impurity > np.finfo(np.float64).eps)
         if np.any(open_nodes & (samples >= low) & (samples < high)):
+            return False
+        split = tree.children_left != -1
+        smaller_child = np.minimum(samples[tree.children_left[split]], samples[tree.children_right[split]])
+        if np.any(smaller_child < other_leaf):
             return False
     return True
 
@@ -83,30 +105,31 @@ def staged_grid_search(base: GradientBoostingClassifier, grid: dict[str, list], 
     stages are the fit with m stages, so ``staged_predict`` scores every
     ``n_estimators`` of the grid from the largest fit. Grid points that differ
     only in min_samples_split / min_samples_leaf share a fit when scikit-learn
-    would grow the same trees (same effective split size, or ``grows_alike``).
-    Returns the best parameters (the first best in ParameterGrid order, as
-    GridSearchCV) and their mean score over the folds.
+    would grow the same trees (``grows_alike``). Returns the best parameters
+    (the first best in ParameterGrid order, as GridSearchCV) and their mean
+    score over the folds.
     """
     score = LABEL_SCORERS[scoring]
-    sizes = sorted(set(grid["n_estimators"]))
+    n_estimators = sorted(set(grid["n_estimators"]))
     others = {k: v for k, v in grid.items() if k != "n_estimators"}
     fold_scores: dict[tuple, list[float]] = {}
     for train_index, test_index in cv.split(codes, labels):
-        # this fold's fits: (other parameters, min_samples_leaf, effective split size, score per stage, model)
-        fitted: list[tuple[dict, Any, int | None, dict[int, float], GradientBoostingClassifier]] = []
+        distinct = distinct_values(codes[train_index])
+        # this fold's fits: (parameters other than the sizes, sizes, score per stage, model)
+        fitted: list[tuple[dict, tuple[int, int] | None, dict[int, float], GradientBoostingClassifier]] = []
         for params in ParameterGrid(others):
             rest = {k: v for k, v in params.items() if k not in ("min_samples_split", "min_samples_leaf")}
-            leaf, split_size = params.get("min_samples_leaf", 1), effective_split_size(params)
-            stage_scores = next((scores for f_rest, f_leaf, f_size, scores, model in fitted
-                                 if split_size is not None and f_rest == rest and f_leaf == leaf
-                                 and f_size is not None and (f_size == split_size
-                                                             or grows_alike(model, f_size, split_size))), None)
+            sizes = split_sizes(params)
+            stage_scores = next((scores for f_rest, f_sizes, scores, model in fitted
+                                 if f_rest == rest and sizes is not None and f_sizes is not None
+                                 and (f_sizes == sizes or grows_alike(model, f_sizes, sizes, distinct))), None)
             if stage_scores is None:
-                model = clone(base).set_params(**params, n_estimators=sizes[-1])
+                model = clone(base).set_params(**params, n_estimators=n_estimators[-1])
                 model.fit(codes[train_index], labels[train_index])
                 stage_scores = {stage: score(labels[test_index], predicted) for stage, predicted
-                                in enumerate(model.staged_predict(codes[test_index]), start=1) if stage in sizes}
-                fitted.append((rest, leaf, split_size, stage_scores, model))
+                                in enumerate(model.staged_predict(codes[test_index]), start=1)
+                                if stage in n_estimators}
+                fitted.append((rest, sizes, stage_scores, model))
             for stage, value in stage_scores.items():
                 key = tuple(sorted({**params, "n_estimators": stage}.items()))
                 fold_scores.setdefault(key, []).append(value)
