@@ -127,7 +127,7 @@ class Table:
     def add(self, size: str, model: str, stage: str, seconds: float | None, peak: float | None, note: str = "") -> None:
         self.rows.append({"size": size, "model": model, "stage": stage, "seconds": seconds, "peak_gib": peak,
                           "note": note})
-        shown = "skipped" if seconds is None else f"{seconds:10.2f}"
+        shown = ("skipped" if note.startswith("needs") else "") if seconds is None else f"{seconds:10.2f}"
         print(f"{size:<7} {model:<10} {stage:<13} {shown:>10} {'' if peak is None else f'{peak:9.2f}':>9}  {note}",
               flush=True)
 
@@ -228,7 +228,7 @@ def main() -> None:
             factors = {name: read_parquet(paths[f"factors_{name}"]).drop(columns="user").to_numpy()
                        for name in ("train", "valid_in")}
             k = factors["train"].shape[1]
-            table.add(size, "-", "shape", None, None,
+            table.add(size, "-", "shape", None, None,  # a line of information, not a stage
                       f"{n_users} users x {n_items} items, {matrices['train'].nnz + matrices['test_out'].nnz} "
                       f"positives, {k} factors kept, LIME {lime_samples(n_users)} samples per user")
             for model_name in args.models.split(","):
