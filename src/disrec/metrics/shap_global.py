@@ -15,14 +15,18 @@ float32 precision, tested) in time linear in the number of users.
 from __future__ import annotations
 
 import numpy as np
-import shap
 from sklearn.ensemble import GradientBoostingClassifier
 
 from disrec.metrics.classifiers import FactorClassifiers
 from disrec.metrics.tree_shap import gbt_shap_values
 
 
-def full_background(codes: np.ndarray) -> shap.maskers.Independent:
+# shap is imported where it is used: it loads numba and matplotlib (about a second per evaluate job), and the
+# default classifier, boosted trees, never needs it.
+def full_background(codes: np.ndarray):
+    """A shap masker that keeps every row of ``codes`` as background."""
+    import shap
+
     return shap.maskers.Independent(codes, max_samples=len(codes))
 
 
@@ -30,6 +34,8 @@ def shap_values(model, codes: np.ndarray) -> np.ndarray:
     """(n, d) SHAP values of ``model`` on ``codes`` with all of ``codes`` as background (class 1 where per class)."""
     if isinstance(model, GradientBoostingClassifier):
         return gbt_shap_values(model, codes, codes)
+    import shap
+
     if hasattr(model, "coef_"):
         values = shap.LinearExplainer(model, full_background(codes)).shap_values(codes)
     else:
