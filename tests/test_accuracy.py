@@ -67,3 +67,20 @@ def test_agrees_with_plain_implementation_on_random_data():
     assert fast["users"] == int(test.any(axis=1).sum())
     for name, value in plain.items():
         assert fast[name] == pytest.approx(value, abs=1e-12), name
+
+
+def test_top_k_is_the_head_of_a_stable_sort_of_all_items():
+    """Heavy ties, excluded items and rows with fewer than k candidates: the same indices as sorting every item."""
+    from disrec.metrics.accuracy import rank_top_k
+
+    rng = np.random.default_rng(3)
+    for n_items, k in ((50, 10), (200, 100), (30, 30)):
+        scores = torch.from_numpy(rng.integers(0, 4, size=(40, n_items)).astype(np.float32))
+        scores[0, 5] = float("nan")
+        exclude = torch.from_numpy(rng.random((40, n_items)) < 0.3)
+        exclude[1, : n_items - 3] = True  # only 3 candidates
+        masked = torch.nan_to_num(scores, nan=-torch.inf).masked_fill(exclude, -torch.inf)
+        expected = torch.sort(masked, dim=1, descending=True, stable=True).indices[:, :k]
+        top, valid = rank_top_k(scores, exclude, k)
+        assert torch.equal(top, expected)
+        assert torch.equal(valid, ~torch.gather(exclude, 1, expected))

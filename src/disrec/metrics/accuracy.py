@@ -27,11 +27,27 @@ def rank_top_k(scores: torch.Tensor, exclude: torch.Tensor, k: int) -> tuple[tor
 
     Also returns a (b, k) bool mask of the ranked positions that hold a real
     (not excluded) item, for users with fewer than k candidates.
+
+    The first k of a stable descending sort of all items, computed without
+    sorting them all: only items scoring at least each row's k-th best score
+    (found by topk) can rank in the first k; they are gathered in item order
+    and stable-sorted, which puts them in the full sort's order.
     """
     masked = torch.nan_to_num(scores.float(), nan=-torch.inf).masked_fill(exclude, -torch.inf)
-    # A stable descending sort keeps equal scores in item-index order.
-    order = torch.sort(masked, dim=1, descending=True, stable=True).indices[:, :k]
-    return order, ~torch.gather(exclude, 1, order)
+    kth_best = torch.topk(masked, k, dim=1).values[:, -1:]
+    candidates = masked >= kth_best
+    counts = candidates.sum(dim=1)
+    width = int(counts.max())
+    rows, items = candidates.nonzero(as_tuple=True)  # row-major: each row's candidates in item order
+    slots = torch.arange(len(rows), device=rows.device) - (torch.cumsum(counts, 0) - counts)[rows]
+    # padding after each row's candidates scores -inf, so the stable sort leaves it behind them
+    gathered = torch.full((len(masked), width), -torch.inf, device=masked.device)
+    gathered[rows, slots] = masked[rows, items]
+    positions = torch.zeros((len(masked), width), dtype=torch.long, device=masked.device)
+    positions[rows, slots] = items
+    order = torch.sort(gathered, dim=1, descending=True, stable=True).indices[:, :k]
+    top = torch.gather(positions, 1, order)
+    return top, ~torch.gather(exclude, 1, top)
 
 
 class RankingAccumulator:
