@@ -310,3 +310,18 @@ def test_fits_that_grow_alike_are_equal():
                 assert grows_alike(fit, split_sizes(params), split_sizes(grid[0]), distinct) == alike
     # both verdicts occur, for a larger min_samples_leaf too, so the test checks something
     assert {(1, True), (1, False), (2, True), (2, False)} <= set(verdicts)
+
+
+def test_factors_searched_in_parallel_give_the_same_classifiers():
+    codes, factors = planted_codes("entangled", n=120, d=4, k=3, seed=5)
+    factors[:, 2] = 0
+    factors[0, 2] = 1  # one member of a class: not searched, noted
+    z = standardise(codes)
+    grid = {"n_estimators": [5, 10], "max_depth": [1, 2], "min_samples_leaf": [1, 3]}
+    one, two = (fit_factor_classifiers(z, factors, z, factors, kind="gbt", grid=grid, seed=2, n_jobs=n_jobs)
+                for n_jobs in (1, 2))
+    assert one.best_params == two.best_params
+    assert one.cv_scores[:2] == two.cv_scores[:2] and np.isnan(two.cv_scores[2])
+    assert one.notes == two.notes and one.notes[0].startswith("factor 2:")
+    for a, b in zip(one.models, two.models):
+        assert np.array_equal(a.predict_proba(z), b.predict_proba(z))

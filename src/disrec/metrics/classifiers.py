@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.base import ClassifierMixin, clone
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -179,30 +180,42 @@ def fit_factor_classifiers(codes_train: np.ndarray, factors_train: np.ndarray, c
     result as GridSearchCV, tested); other cases use GridSearchCV itself.
     Codes are taken as given (standardise them first). A factor with fewer than
     two members of a class in valid cannot be searched: it gets the first grid
-    point, and a note says so.
+    point, and a note says so. ``n_jobs`` processes search the factors in parallel.
     """
-    base = CLASSIFIERS[kind](seed)
-    candidates = list(ParameterGrid(grid))
     folds = StratifiedKFold(n_folds, shuffle=shuffle, random_state=seed if shuffle else None)
+    # factors are independent: with n_jobs > 1 they are searched in parallel processes, with the same results
+    fitted = Parallel(n_jobs=n_jobs)(
+        delayed(_search_and_fit)(CLASSIFIERS[kind](seed), kind, grid, folds, scoring, codes_valid, factors_valid[:, j],
+                                 codes_train, factors_train[:, j])
+        for j in range(factors_train.shape[1]))
     result = FactorClassifiers(models=[], best_params=[], cv_scores=[])
-    for j in range(factors_train.shape[1]):
-        y_valid = factors_valid[:, j]
-        if np.bincount(y_valid.astype(int), minlength=2).min() < 2:
-            params, score = candidates[0], float("nan")
-            result.notes.append(f"factor {j}: fewer than 2 users of a class in valid_in; used {params}")
-        elif len(candidates) == 1:
-            params, score = candidates[0], float("nan")
-        elif kind == "gbt" and len(grid.get("n_estimators", [])) > 1 and scoring in LABEL_SCORERS:
-            params, score = staged_grid_search(base, grid, codes_valid, y_valid, folds, scoring)
-        else:
-            search = GridSearchCV(clone(base), grid, scoring=scoring, cv=folds, n_jobs=n_jobs, refit=False)
-            search.fit(codes_valid, y_valid)
-            params, score = search.best_params_, float(search.best_score_)
-        model = clone(base).set_params(**params).fit(codes_train, factors_train[:, j])
+    for j, (model, params, score, note) in enumerate(fitted):
         result.models.append(model)
         result.best_params.append(params)
         result.cv_scores.append(score)
+        if note:
+            result.notes.append(f"factor {j}: {note}")
     return result
+
+
+def _search_and_fit(base: ClassifierMixin, kind: str, grid: dict[str, list], folds: StratifiedKFold, scoring: str,
+                    codes_valid: np.ndarray, y_valid: np.ndarray, codes_train: np.ndarray,
+                    y_train: np.ndarray) -> tuple[ClassifierMixin, dict[str, Any], float, str | None]:
+    """One factor: (classifier fit on train, chosen parameters, their search score, note or None)."""
+    candidates = list(ParameterGrid(grid))
+    note = None
+    if np.bincount(y_valid.astype(int), minlength=2).min() < 2:
+        params, score = candidates[0], float("nan")
+        note = f"fewer than 2 users of a class in valid_in; used {params}"
+    elif len(candidates) == 1:
+        params, score = candidates[0], float("nan")
+    elif kind == "gbt" and len(grid.get("n_estimators", [])) > 1 and scoring in LABEL_SCORERS:
+        params, score = staged_grid_search(base, grid, codes_valid, y_valid, folds, scoring)
+    else:
+        search = GridSearchCV(clone(base), grid, scoring=scoring, cv=folds, refit=False)
+        search.fit(codes_valid, y_valid)
+        params, score = search.best_params_, float(search.best_score_)
+    return clone(base).set_params(**params).fit(codes_train, y_train), params, score, note
 
 
 def importance_matrix(classifiers: FactorClassifiers) -> np.ndarray:
