@@ -39,11 +39,12 @@ def read_header(table: TextTable) -> dict[str, str]:
 
 
 def read_fields(open_file: Opener, origin: str, roles: dict[str, tuple[str, tuple[str, ...]]],
-                seq_separator: str) -> pd.DataFrame:
+                seq_separator: str, ids: tuple[str, ...]) -> pd.DataFrame:
     """The fields in ``roles`` (field -> (the setting that names it, the types it may be declared as)).
 
     ``float`` fields come back as numbers, the others as strings. A field missing from the header, declared
-    with a type its role does not allow, or a value that does not fit its type is an error naming the line.
+    with a type its role does not allow, a value that does not fit its type, or an empty value in one of the
+    ``ids`` fields is an error naming the line.
     """
     table = TextTable(open_file, origin, delimiter="\t", quoted=False)
     declared = read_header(table)
@@ -64,7 +65,7 @@ def read_fields(open_file: Opener, origin: str, roles: dict[str, tuple[str, tupl
                 raise table.fail(row, f"field {field!r} is {frame[field].iat[row]!r}, a sequence; expected one "
                                       f"number (declared float)")
             frame[field] = to_numbers(frame[field], f"field {field!r}", table.fail, "a number (declared float)")
-        elif declared[field] == "token":
+        elif field in ids:
             require_values(frame[field], f"field {field!r}", table.fail)
     return frame
 
@@ -80,14 +81,14 @@ def atomic_tables(open_inter: Opener, inter_origin: str, open_item: Opener, item
     roles = {user: ("user_field", ("token",)), item: ("item_field", ("token",))}
     if rating is not None:
         roles[rating] = ("rating_field", ("float",))
-    inter = read_fields(open_inter, inter_origin, roles, settings["seq_separator"])
+    inter = read_fields(open_inter, inter_origin, roles, settings["seq_separator"], (user, item))
     interactions = pd.DataFrame({"user_id": inter[user], "item_id": inter[item],
                                  "rating": inter[rating] if rating is not None else 1.0})
 
     fields = settings["concept_fields"]
     item_roles = {settings["item_field"]: ("item_field", ("token",)),
                   **{f: ("concept_fields", ("token", "token_seq")) for f in fields}}
-    items = read_fields(open_item, item_origin, item_roles, settings["seq_separator"])
+    items = read_fields(open_item, item_origin, item_roles, settings["seq_separator"], (item,))
     parts = []
     for field in fields:
         tokens = items[field].astype(str).str.split(settings["seq_separator"], regex=False)
