@@ -20,7 +20,7 @@ from disrec.config import validate_config
 from disrec.datasets import LOADERS
 from disrec.errors import ConfigError, DataFormatError, DataSourceError
 from disrec.steps.data import build_user_factors, filter_dataset, prepare_dataset, user_data_problems
-from official_formats import A_ITEMS, B_ITEMS, N_INTERACTIONS, N_ITEMS, N_USERS, design, expected_factor
+from official_formats import A_ITEMS, B_ITEMS, N_INTERACTIONS, N_ITEMS, N_USERS, design
 
 N_RAW_ITEMS = 14  # items 0-13; item 13 falls to the 5-core
 INTER_HEADER = "user_id:token\titem_id:token\trating:float\ttimestamp:float"
@@ -306,23 +306,53 @@ def test_bad_own_data_stops_the_run_before_any_job_and_keeps_earlier_outputs(tmp
     assert digests(tmp_path / "results") == before
 
 
+def planted_as_own_files(tmp_path, generator_seed: int) -> tuple[dict, dict]:
+    """The synthetic loader's planted data written as RecBole atomic files (implicit: no rating field) and as
+    tables (Parquet interactions, wide CSV concepts); returns the two dataset entries and the synthetic entry."""
+    synthetic = {**SMALL_SYNTHETIC, "generator": {**SMALL_SYNTHETIC["generator"], "seed": generator_seed}}
+    raw = LOADERS["synthetic"].load("x", validated(tmp_path, {"x": synthetic})["datasets"]["x"], tmp_path)
+    pairs, features = raw.interactions, raw.item_features
+    concepts = features.groupby("item_id")["feature"].agg(" ".join)
+    atomic = tmp_path / "raw" / f"planted{generator_seed}"
+    atomic.mkdir(parents=True)
+    (atomic / "planted.inter").write_text("user_id:token\titem_id:token\n" + "".join(
+        f"{u}\t{i}\n" for u, i in zip(pairs["user_id"], pairs["item_id"])))
+    (atomic / "planted.item").write_text("item_id:token\tconcepts:token_seq\n" + "".join(
+        f"{i}\t{c}\n" for i, c in concepts.items()))
+    pairs[["user_id", "item_id"]].to_parquet(atomic / "clicks.parquet")
+    wide = features.assign(flag=1).pivot(index="item_id", columns="feature", values="flag").fillna(0).astype(int)
+    wide.reset_index().to_csv(atomic / "items.csv", index=False)
+    common = {key: synthetic[key] for key in ("rating_threshold", "min_user_interactions", "min_item_interactions")}
+    return ({"loader": "recbole-atomic", **common, "local_path": str(atomic), "atomic_name": "planted",
+             "rating_field": None, "concept_fields": ["concepts"]},
+            {"loader": "table", **common, "local_path": str(atomic),
+             "interactions": {"file": "clicks.parquet", "rating_column": None},
+             "items": {"file": "items.csv", "layout": "wide"}}), synthetic
+
+
 @pytest.mark.slow
 def test_the_study_runs_end_to_end_on_own_data(tmp_path, run_snakemake):
-    datasets = {**own_datasets(tmp_path / "raw"), "synthetic": SMALL_SYNTHETIC}
+    """The synthetic loader's data, as atomic files and as tables, gives the synthetic loader's bytes."""
+    (atomic, _), synthetic = planted_as_own_files(tmp_path, SMALL_SYNTHETIC["generator"]["seed"])
+    (_, table), other = planted_as_own_files(tmp_path, 5)
+    datasets = {"shop": atomic, "store": table, "synthetic": synthetic}
     config = base_config(tmp_path, datasets, list(datasets), seeds=(41, 53), models=("toppop", "puresvd", "multivae"))
-    config["models"] = {"multivae": {"hidden": [16], "max_epochs": 10, "batch_size": 10, "betas": [0.2]}}
+    config["models"] = {"multivae": {"hidden": [16], "max_epochs": 10, "batch_size": 50, "betas": [0.2]}}
     config["evaluation"] = {"grids": {"gbt": {"n_estimators": [10], "max_depth": [2], "learning_rate": [0.1]}}}
     run_snakemake(tmp_path / "run", config)
+    data = tmp_path / "results" / "data"
+    same = [f"{f}.parquet" for f in ("interactions", "user_ids", "item_ids", "item_features")] + [
+        f"seed{seed}/{f}.parquet" for seed in (41, 53)
+        for f in ("train", "valid_in", "valid_out", "test_out", "item_concepts", "factors_train")]
+    for file in same:
+        assert (data / "shop" / file).read_bytes() == (data / "synthetic" / file).read_bytes(), file
+    _, kept, _, _ = filter_dataset("other", validated(tmp_path, {"other": other})["datasets"]["other"],
+                                   str(tmp_path))
+    store = json.loads((data / "store" / "summary.json").read_text())
+    assert (store["users"], store["items"], store["interactions"]) == (
+        len(kept.users), len(kept.items), len(kept.interactions))
+    assert store["factors_by_seed"]["41"]["kept"] == ["c0", "c1", "c2", "c3"]
     results = tmp_path / "results"
-    for name in ("shop", "store"):
-        summary = json.loads((results / "data" / name / "summary.json").read_text())
-        assert (summary["users"], summary["items"], summary["interactions"]) == (N_USERS, N_ITEMS, N_INTERACTIONS)
-        assert summary["factors_by_seed"]["41"]["kept"] == ["sea", "space"]  # 'film' is on every item
-        users = pd.read_parquet(results / "data" / name / "user_ids.parquet")["original_id"]
-        factors = pd.read_parquet(results / "data" / name / "seed41" / "factors_train.parquet")
-        design_user = users.map(lambda uid: int(str(uid).lstrip("u")))
-        halves = {c: set(design_user[factors["user"][factors[c] == 1]].map(expected_factor)) for c in ("sea", "space")}
-        assert halves == {"sea": {"B"}, "space": {"A"}}
     runs = pd.read_csv(results / "tables" / "runs.csv")
     assert len(runs) == 3 * 3 * 2 and set(runs["dataset"]) == {"shop", "store", "synthetic"}
     assert runs.loc[runs["model"] != "toppop", "disentanglement"].notna().all()
