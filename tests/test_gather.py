@@ -177,3 +177,12 @@ def test_runs_table_carries_the_beta_reached_and_code_size(gathered):
     assert runs.loc[runs["model"] == "toppop", "code_size"].isna().all()
     summary = pd.read_csv(out["summary.csv"])
     assert summary.loc[summary["variant"] == "multivae β=1", "beta_reached_mean"].iloc[0] == 0.5
+
+
+def test_a_subject_seen_once_is_left_out_not_a_crash():
+    from disrec.analysis.correlation import rm_corr_pair
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.random(13), "y": rng.random(13), "s": [0] * 4 + [1] * 4 + [2] * 4 + [3]})
+    row = rm_corr_pair(frame, "x", "y", "s")
+    assert row["subjects"] == 3 and row["n"] == 12 and row["dof"] == 12 - 3 - 1 and np.isfinite(row["r"])

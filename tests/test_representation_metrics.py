@@ -276,6 +276,15 @@ def test_all_zero_attributions_give_nan_with_a_reason():
     assert attribution_problem(np.eye(3)) is None
 
 
+def test_nearly_identical_attribution_columns_score_zero_not_nan():
+    """Complementary factors (B = not A) are explained alike: scipy's distance of columns equal up to rounding
+    is the square root of a divergence that can come out at -1e-17."""
+    rng = np.random.default_rng(0)
+    column = rng.random(7)
+    twins = np.stack([column, column * (1 + rng.normal(size=7) * 1e-15)], axis=1)
+    assert attribution_score(twins) == pytest.approx(0.0, abs=1e-7)
+
+
 def test_fits_that_grow_alike_are_equal():
     """grows_alike says a fit with other split sizes is this one only when it is: every tree equal."""
     from sklearn.ensemble import GradientBoostingClassifier
