@@ -300,3 +300,24 @@ def test_puresvd_rank_above_the_matrix_size_is_a_clear_error():
     model = build_model("puresvd", 5, {"code_dim": 8})
     with pytest.raises(ConfigError, match=r"code_dim \(the rank\) is 8, above min\(users, items\) = 5"):
         model.fit(sp.random(30, 5, density=0.5, format="csr", random_state=0), seed=1)
+
+
+def test_sparse_first_layer_has_torch_sparse_mm_outputs_and_gradients_bit_for_bit():
+    from disrec.models.macridvae import SparseRowsTimesDense
+
+    torch.manual_seed(0)
+    rows, cols = torch.randint(0, 60, (300,)), torch.randint(0, 40, (300,))
+    key = torch.unique(rows * 40 + cols)
+    index = torch.stack([key // 40, key % 40])
+    values0, weight0, upstream = torch.rand(index.shape[1]), torch.randn(16, 40), torch.randn(60, 16)
+    results = []
+    for ours in (False, True):
+        values, weight = values0.clone().requires_grad_(), weight0.clone().requires_grad_()
+        if ours:
+            out = SparseRowsTimesDense.apply(index, values, (60, 40), weight.T)
+        else:
+            out = torch.sparse.mm(torch.sparse_coo_tensor(index, values, (60, 40)), weight.T)
+        out.backward(upstream)
+        results.append((out.detach(), values.grad, weight.grad))
+    for plain, ours in zip(*results):
+        assert torch.equal(plain, ours)

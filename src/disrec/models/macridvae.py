@@ -30,6 +30,31 @@ from disrec.models.base import Recommender, kl_schedule
 NORM_EPSILON = 1e-12
 
 
+class SparseRowsTimesDense(torch.autograd.Function):
+    """torch.sparse.mm(sparse COO (index, values, shape), dense) with the same output and gradients, computed
+    without torch's sparse_mask of the values' gradient: that coalesces (sorts) the sparse matrix on every
+    step; here the entries are distinct by construction, so their gradients are gathered from the same
+    dense product (grad_output @ dense.T) directly."""
+
+    @staticmethod
+    def forward(ctx, index: torch.Tensor, values: torch.Tensor, shape: tuple[int, int],
+                dense: torch.Tensor) -> torch.Tensor:
+        ctx.save_for_backward(index, values, dense)
+        ctx.shape = shape
+        return torch.sparse.mm(torch.sparse_coo_tensor(index, values, shape, check_invariants=False), dense)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        index, values, dense = ctx.saved_tensors
+        grad_values = grad_dense = None
+        if ctx.needs_input_grad[1]:
+            grad_values = grad.mm(dense.t())[index[0], index[1]]
+        if ctx.needs_input_grad[3]:
+            sparse = torch.sparse_coo_tensor(index, values, ctx.shape, check_invariants=False)
+            grad_dense = torch.sparse.mm(sparse.t(), grad)
+        return None, grad_values, None, grad_dense
+
+
 class MacridVAE(Recommender):
     def __init__(self, n_items: int, code_dim: int, d_fac: int, hidden: list[int], keep_prob: float,
                  l2_reg: float, tau: float, prior_std: float, beta: float, kl_anneal: dict | None,
@@ -85,9 +110,9 @@ class MacridVAE(Recommender):
         k = self.n_concepts
         index = torch.stack([(rows.unsqueeze(1) * k + torch.arange(k, device=x.device)).flatten(),
                              cols.repeat_interleave(k)])
-        stacked = torch.sparse_coo_tensor(index, values.flatten(), (len(x) * k, x.shape[1]), check_invariants=False)
         first = self.encoder.layers[0]
-        h = (torch.sparse.mm(stacked, first.weight.T) + first.bias).reshape(len(x), k, -1)
+        h = SparseRowsTimesDense.apply(index, values.flatten(), (len(x) * k, x.shape[1]), first.weight.T)
+        h = (h + first.bias).reshape(len(x), k, -1)
         h = self.encoder(h, start=1)
         return F.normalize(h[..., : self.d_fac], dim=2), -h[..., self.d_fac:]
 
