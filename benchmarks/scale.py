@@ -211,7 +211,15 @@ def main() -> None:
     parser.add_argument("--memory-gib", type=float, default=24.0)
     parser.add_argument("--study-times", default=None, help="the study's experiments/evaluations folder")
     parser.add_argument("--json", default=None, help="also write the rows here (JSON lines)")
+    parser.add_argument("--summarise", nargs="+", default=None, metavar="JSON",
+                        help="measure nothing: print the summary of rows saved by earlier runs (--json)")
     args = parser.parse_args()
+    if args.summarise:
+        rows = [json.loads(line) for path in args.summarise for line in Path(path).read_text().splitlines()]
+        sizes = [size for size in SIZES if any(r["size"] == size for r in rows)]
+        models = [model for model in MODELS if any(r["model"] == model for r in rows)]
+        summarise(rows, sizes, models, args)
+        return
     torch.set_num_threads(args.threads)
     config = paper_config()
     evaluation = evaluation_settings(config)
@@ -240,7 +248,7 @@ def main() -> None:
                 run_model(table, size, model_name, paths, matrices, factors, config, evaluation, training, args,
                           folder, n_users, n_items,
                           literal=size in args.literal_sizes.split(",") and model_name == args.literal_model)
-    summarise(table, sizes, args)
+    summarise(table.rows, sizes, args.models.split(","), args)
     if args.json:
         Path(args.json).write_text("".join(json.dumps(row) + "\n" for row in table.rows))
 
@@ -402,8 +410,8 @@ def study_medians(folder: str | None) -> dict[str, float]:
     return medians
 
 
-def summarise(table: Table, sizes: list[str], args) -> None:
-    rows = [r for r in table.rows if r["seconds"] is not None]
+def summarise(rows: list[dict], sizes: list[str], models: list[str], args) -> None:
+    rows = [r for r in rows if r["seconds"] is not None]
     users = {size: SIZES[size][0] for size in sizes}
     evaluation_stages = ("accuracy", "classifiers", "dci", "lime", "shap")
     literal_stages_ = {"accuracy": "accuracy/lit", "classifiers": "classif./lit", "lime": "lime/lit",
@@ -415,7 +423,7 @@ def summarise(table: Table, sizes: list[str], args) -> None:
 
     print("\n# per run: training and evaluation seconds (train/epoch: one epoch only)")
     print(f"{'model':<10} " + " ".join(f"{s + ' train':>13} {s + ' eval':>12}" for s in sizes))
-    for model in args.models.split(","):
+    for model in models:
         cells = []
         for size in sizes:
             trained = seconds(size, model, "train") or seconds(size, model, "train/epoch")
@@ -425,7 +433,7 @@ def summarise(table: Table, sizes: list[str], args) -> None:
 
     print("\n# growth exponent in users (least squares of log seconds on log users over the sizes run)")
     stages = ["data", "train", "train/epoch", *evaluation_stages]
-    for model in ["-", *args.models.split(",")]:
+    for model in ["-", *models]:
         exponents = []
         for stage in stages:
             points = [(users[s], seconds(s, model, stage)) for s in sizes if seconds(s, model, stage)]
@@ -455,7 +463,7 @@ def summarise(table: Table, sizes: list[str], args) -> None:
     medians = study_medians(args.study_times)
     if medians and "ml1m" in sizes:
         print("\n# ml1m against the study's recorded time per run (training and evaluation, median of 5 seeds)")
-        for model in args.models.split(","):
+        for model in models:
             if model not in medians:
                 continue
             evaluated = sum(v for v in (seconds("ml1m", model, s) for s in evaluation_stages) if v is not None)
@@ -465,9 +473,10 @@ def summarise(table: Table, sizes: list[str], args) -> None:
                 print(f"{model:<10} study {study:>7.0f} s  ours {trained + evaluated:>7.1f} s (training "
                       f"{trained:.1f}, evaluation {evaluated:.1f}): {(trained + evaluated) / study:.2f} of the study's")
             elif per_epoch is not None:
+                within = (f"under the study's time up to {(study - evaluated) / per_epoch:.0f} epochs (selection "
+                          f"and final fit together)" if evaluated < study else "evaluation alone takes longer")
                 print(f"{model:<10} study {study:>7.0f} s  ours: evaluation {evaluated:.1f} s + {per_epoch:.1f} s per "
-                      f"epoch: under the study's time up to {(study - evaluated) / per_epoch:.0f} epochs "
-                      f"(selection and final fit together)")
+                      f"epoch: {within}")
 
 
 def _fmt(value: float | None) -> str:
