@@ -16,7 +16,8 @@ table says so: representation stages on ``--factors`` of the factors (scaled
 by the factor count: each factor is searched, fit and explained alone),
 LIME on ``--lime-users`` users (scaled by the user count, with the number of
 perturbations of the full size), accuracy on at most ``--accuracy-users``
-users. Gradient-trained models are timed per epoch (one epoch on up to
+users, classifiers, DCI and SHAP on at most ``--classifier-users`` users
+(scaled linearly: a lower bound, tree fits grow a little faster). Gradient-trained models are timed per epoch (one epoch on up to
 ``--train-sample-users`` users, scaled) unless the size has at most
 ``--full-train-users`` users: then the train job's function runs whole
 (selection fit with early stopping, final fit). Peak RSS is sampled every
@@ -202,6 +203,8 @@ def main() -> None:
     parser.add_argument("--factors", type=int, default=2, help="factors the representation stages run on")
     parser.add_argument("--lime-users", type=int, default=300)
     parser.add_argument("--accuracy-users", type=int, default=20_000)
+    parser.add_argument("--classifier-users", type=int, default=10**9,
+                        help="above this many users, classifiers, DCI and SHAP run on a user sample")
     parser.add_argument("--full-train-users", type=int, default=0,
                         help="train gradient models as the train job does (early stopping) up to this many users")
     parser.add_argument("--train-sample-users", type=int, default=6_040)
@@ -335,6 +338,12 @@ def evaluate_model(table: Table, size: str, model_name: str, model, matrices: di
     part = list(range(min(args.factors, k)))
     factor_scale = k / len(part)
     part_note = f"{len(part)} of {k} factors, scaled" if len(part) < k else ""
+    if n_users > args.classifier_users:  # a user sample, scaled linearly: a lower bound for tree fits
+        sample = np.sort(np.random.default_rng(args.seed).choice(n_users, args.classifier_users, replace=False))
+        codes = {name: values[sample] for name, values in codes.items()}
+        factors = {name: values[sample] for name, values in factors.items()}
+        factor_scale *= n_users / len(sample)
+        part_note += f", {len(sample)} of {n_users} users, scaled linearly"
     z_train, z_valid = standardise(codes["train"]), standardise(codes["valid_in"])
     seed, kind = args.seed, evaluation["classifier"]
     classifiers = table.run(size, model_name, "classifiers", lambda: fit_factor_classifiers(
@@ -345,12 +354,12 @@ def evaluate_model(table: Table, size: str, model_name: str, model, matrices: di
                                                 completeness(importance_matrix(classifiers)),
                                                 informativeness(classifiers, z_valid, factors["valid_in"][:, part])),
               scale=factor_scale, note=part_note)
-    lime_users = min(args.lime_users, n_users)
+    lime_users = min(args.lime_users, len(z_train))
     samples = lime_samples(n_users)
-    rows = z_train[np.random.default_rng(seed).choice(n_users, lime_users, replace=False)]
+    rows = z_train[np.random.default_rng(seed).choice(len(z_train), lime_users, replace=False)]
     lime_gib = 5_000_000 * 8 * 6 / GIB
     table.run(size, model_name, "lime", lambda: lime_global(classifiers, rows, seed, num_samples=samples),
-              scale=factor_scale * n_users / lime_users, estimate_gib=lime_gib,
+              scale=k / len(part) * n_users / lime_users, estimate_gib=lime_gib,
               note=f"{lime_users} users x {len(part)} of {k} factors, {samples} samples each, scaled")
     table.run(size, model_name, "shap", lambda: shap_global(classifiers, z_train), scale=factor_scale,
               note=part_note)
