@@ -1,12 +1,14 @@
 """The six recommenders: learning, codes, early stopping, KL weights, MacridVAE, determinism, failures."""
 
 import json
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
+from threadpoolctl import threadpool_limits
 
 from disrec.config import validate_config
 from disrec.datasets.synthetic import generate_planted
@@ -114,6 +116,38 @@ def test_same_seed_gives_identical_codes_on_cpu(dataset, tmp_path):
     read = lambda outputs: open(outputs["codes_train"], "rb").read()
     assert read(first) == read(second)
     assert read(first) != read(other)
+
+
+# The promise across thread counts (README, "Determinism"): codes agree to this fraction of their largest
+# magnitude. torch splits float32 reductions by thread count, so the last bits may differ.
+THREAD_TOLERANCE = 1e-5
+
+
+@contextmanager
+def torch_threads(n):
+    """Limit torch and the BLAS pools to ``n`` threads, as a pipeline job does; restore torch's count after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("name", ["multidae", "macridvae"])
+def test_codes_are_identical_at_one_thread_count_and_within_tolerance_across_counts(dataset, tmp_path, name):
+    config = model_config(max_epochs=10)
+    outputs = {}
+    for label, threads in (("first", 1), ("again", 1), ("two", 2)):
+        with torch_threads(threads):
+            outputs[label] = run_model(dataset, tmp_path / label, name, config)[1]
+    for codes in ("codes_train", "codes_valid_in"):
+        read = lambda label: open(outputs[label][codes], "rb").read()
+        assert read("first") == read("again"), codes
+        one, two = (pd.read_parquet(outputs[label][codes]).set_index("user").to_numpy() for label in ("first", "two"))
+        np.testing.assert_allclose(two, one, rtol=0, atol=THREAD_TOLERANCE * np.abs(one).max(), err_msg=codes)
+    assert json.loads(open(outputs["two"]["report"]).read())["status"] == "ok"
 
 
 class Scripted(Recommender):

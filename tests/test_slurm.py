@@ -7,6 +7,7 @@ needs changed: no GPU request (the node has none) and job status by squeue (no a
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -140,10 +141,25 @@ def slurm_and_local(cluster, tmp_path_factory):
     (slurm_dir / "config.yaml").write_text(yaml.safe_dump(config))
     profile = cluster_profile(root)
     cancelled = run_on_cluster_cancelling_first_training(cluster, slurm_dir, profile)
+    # Like with like: torch splits float32 reductions by thread count, so the local twin trains with the threads
+    # each cluster job recorded. A job inside SLURM runs `snakemake --cores all`, which caps the profile's
+    # set-threads at the node's cores; `--cores all` here resolves the other rules' threads the same way.
     threads = yaml.safe_load((profile / "config.yaml").read_text())["set-threads"]
-    snakemake_runner(local_dir, tiny_config(local_dir), "--cores", "4",
+    threads.update(recorded_training_threads(slurm_dir))
+    snakemake_runner(local_dir, tiny_config(local_dir), "--cores", "all",
                      "--set-threads", *[f"{rule}={n}" for rule, n in threads.items()])
     return slurm_dir, local_dir, cancelled, profile
+
+
+def recorded_training_threads(workdir: Path) -> dict[str, int]:
+    """{training rule: the thread count its jobs recorded in training.json}; one count per rule."""
+    counts: dict[str, set[int]] = {}
+    for report in (workdir / "results" / "runs").rglob("training.json"):
+        record = json.loads(report.read_text())
+        rule = "train" if record["training"] is not None else "train_closed_form"
+        counts.setdefault(rule, set()).add(record["threads"])
+    assert counts and all(len(values) == 1 for values in counts.values()), counts
+    return {rule: values.pop() for rule, values in counts.items()}
 
 
 def test_jobs_went_through_sbatch_with_their_ids_in_the_logs(slurm_and_local):
@@ -167,6 +183,7 @@ def test_cluster_numbers_equal_a_local_run(slurm_and_local):
     local = pd.read_parquet(local_dir / "results" / "tables" / "runs.parquet")
     assert on_cluster.set_index("model")["status"].to_dict() == {"toppop": "representation-undefined",
                                                                  "multivae": "ok"}
+    assert recorded_training_threads(local_dir) == recorded_training_threads(slurm_dir)
     pd.testing.assert_frame_equal(on_cluster[NUMBER_COLUMNS], local[NUMBER_COLUMNS], check_exact=True)
     for codes in (local_dir / "results" / "runs").rglob("codes_*.parquet"):
         twin = slurm_dir / codes.relative_to(local_dir)
