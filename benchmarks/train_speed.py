@@ -61,6 +61,17 @@ def forward_flops(name: str, settings: dict, n_items: int, users: int, mean_nnz:
     return users * sum(2 * a * b for sizes in (encoder, decoder) for a, b in zip(sizes[:-1], sizes[1:]))
 
 
+def one_epoch(model, optimiser, matrix, rng: np.random.Generator, batch_size: int, device: torch.device) -> None:
+    """One pass of Adam over every user in shuffled batches, as training does (without its bookkeeping)."""
+    order = rng.permutation(matrix.shape[0])
+    for start in range(0, len(order), batch_size):
+        x = dense_rows(matrix, order[start:start + batch_size], device)
+        loss, _ = model.loss(x, model.kl_weight(0))
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=5)
@@ -87,22 +98,12 @@ def main() -> None:
         model = build_model(name, n_items, settings, beta).to(device).train()
         optimiser = torch.optim.Adam(model.parameters(), lr=settings["lr"])
         rng = np.random.default_rng(0)
-
-        def epoch() -> None:
-            order = rng.permutation(n_users)
-            for start in range(0, n_users, settings["batch_size"]):
-                x = dense_rows(matrix, order[start:start + settings["batch_size"]], device)
-                loss, _ = model.loss(x, model.kl_weight(0))
-                optimiser.zero_grad()
-                loss.backward()
-                optimiser.step()
-
-        epoch()  # warm-up
+        one_epoch(model, optimiser, matrix, rng, settings["batch_size"], device)  # warm-up
         if device.type == "cuda":
             torch.cuda.synchronize()
         start = time.perf_counter()
         for _ in range(args.epochs):
-            epoch()
+            one_epoch(model, optimiser, matrix, rng, settings["batch_size"], device)
         if device.type == "cuda":
             torch.cuda.synchronize()
         seconds = (time.perf_counter() - start) / args.epochs

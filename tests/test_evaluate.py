@@ -12,7 +12,7 @@ from disrec.factors import factor_table, select_factors, user_factors
 from disrec.models.autoencoders import MultiDAE
 from disrec.steps.evaluate import evaluate_run
 from disrec.storage import write_parquet
-from test_models import BETAS, dataset, model_config, run_model  # noqa: F401  (dataset is a fixture)
+from test_models import model_config, run_model
 
 EVALUATION = {"ks": [10, 50], "classifier": "gbt", "grid_scoring": "balanced_accuracy", "lime": "batched",
               "grids": {"gbt": {"n_estimators": [20], "max_depth": [2]}}}

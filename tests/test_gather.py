@@ -9,8 +9,14 @@ import pytest
 from PIL import Image
 
 from disrec.analysis.runs_table import CORRELATED
-from disrec.steps.gather import (build_correlations, build_reference_comparison, build_runs_table,
-                                 draw_beta_tradeoff, draw_correlation_figures, draw_metrics_by_model)
+from disrec.steps.gather import (
+    build_correlations,
+    build_reference_comparison,
+    build_runs_table,
+    draw_beta_tradeoff,
+    draw_correlation_figures,
+    draw_metrics_by_model,
+)
 
 MODELS = [("toppop", None), ("puresvd", None), ("multivae", 0.2), ("multivae", 1.0), ("betavae", 2.0)]
 

@@ -11,17 +11,13 @@ import torch.nn.functional as F
 from threadpoolctl import threadpool_limits
 
 from disrec.config import validate_config
-from disrec.datasets.synthetic import generate_planted
 from disrec.matrices import interaction_matrix
 from disrec.metrics.accuracy import evaluate_ranking
 from disrec.models import MODEL_NAMES, Recommender, build_model
 from disrec.models.autoencoders import MultiDAE
 from disrec.models.base import kl_schedule
 from disrec.models.macridvae import MacridVAE
-from disrec.preprocess import reindex
-from disrec.splits import split_weak_generalisation
 from disrec.steps.train import code_health, load_trained_model, train_run
-from disrec.storage import write_parquet
 from disrec.training import train
 
 BETAS = {"multivae": 0.2, "betavae": 0.5, "macridvae": 0.2}
@@ -34,24 +30,6 @@ def model_config(**changes):
         config["models"][name].update({"hidden": [64], "batch_size": 100, "max_epochs": 60, "lr": 0.003, **changes})
     config["models"]["puresvd"]["code_dim"] = 10
     return config
-
-
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    """A planted-concept dataset split and written as the pipeline would."""
-    folder = tmp_path_factory.mktemp("synthetic")
-    data = generate_planted(n_users=400, n_items=200, n_concepts=5, item_concept_probability=0.3,
-                            min_concepts_per_user=1, max_concepts_per_user=2, min_interactions_per_user=15,
-                            max_interactions_per_user=30, noise=0.05, popularity_exponent=0.5, seed=2)
-    prepared = reindex(data.interactions[["user_id", "item_id"]])
-    splits = split_weak_generalisation(prepared.interactions, test_fraction=0.2, validation_fraction=0.2, seed=1)
-    paths = {"user_ids": folder / "user_ids.parquet", "item_ids": folder / "item_ids.parquet"}
-    write_parquet(prepared.users, paths["user_ids"])
-    write_parquet(prepared.items, paths["item_ids"])
-    for name, frame in splits.as_dict().items():
-        paths[name] = folder / f"{name}.parquet"
-        write_parquet(frame, paths[name])
-    return {"paths": paths, "splits": splits, "n_users": len(prepared.users), "n_items": len(prepared.items)}
 
 
 def run_model(dataset, folder, name, config=None, seed=41):
@@ -143,9 +121,9 @@ def test_codes_are_identical_at_one_thread_count_and_within_tolerance_across_cou
         with torch_threads(threads):
             outputs[label] = run_model(dataset, tmp_path / label, name, config)[1]
     for codes in ("codes_train", "codes_valid_in"):
-        read = lambda label: open(outputs[label][codes], "rb").read()
-        assert read("first") == read("again"), codes
-        one, two = (pd.read_parquet(outputs[label][codes]).set_index("user").to_numpy() for label in ("first", "two"))
+        first, again, two = (outputs[label][codes] for label in ("first", "again", "two"))
+        assert open(first, "rb").read() == open(again, "rb").read(), codes
+        one, two = (pd.read_parquet(path).set_index("user").to_numpy() for path in (first, two))
         np.testing.assert_allclose(two, one, rtol=0, atol=THREAD_TOLERANCE * np.abs(one).max(), err_msg=codes)
     assert json.loads(open(outputs["two"]["report"]).read())["status"] == "ok"
 

@@ -12,8 +12,13 @@ from sklearn.linear_model import Ridge
 from disrec.metrics.attribution import attribution_score
 from disrec.metrics.classifiers import fit_factor_classifiers, standardise, undefined_code_reason
 from disrec.metrics.dci import completeness, disentanglement
-from disrec.metrics.lime_global import (lime_global, lime_global_literal, lime_neighbourhoods, make_explainer,
-                                        weighted_ridge)
+from disrec.metrics.lime_global import (
+    lime_global,
+    lime_global_literal,
+    lime_neighbourhoods,
+    make_explainer,
+    weighted_ridge,
+)
 from disrec.metrics.representation import representation_metrics
 from disrec.metrics.shap_global import shap_global
 
@@ -154,7 +159,7 @@ def brute_force_shap(model, rows, background):
     d = rows.shape[1]
     values = np.zeros(rows.shape)
     for r, x in enumerate(rows):
-        def v(subset):
+        def v(subset, x=x):
             hybrid = background.copy()
             hybrid[:, list(subset)] = x[list(subset)]
             return model.decision_function(hybrid).mean()

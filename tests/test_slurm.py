@@ -1,15 +1,14 @@
 """`snakemake --profile slurm` against a real single-node SLURM cluster: submission, results, a killed job.
 
-The cluster (tests/slurm_cluster.py) runs Debian's slurmctld, slurmd and munge on loopback; the packages are
-installed with apt-get when missing (root). The run uses the repository's profile with only what this cluster
-needs changed: no GPU request (the node has none) and job status by squeue (no accounting database).
+Cluster tier: selected with `pytest --cluster`, after `.ci/slurm-cluster start` (root) has started the cluster;
+without a cluster these tests fail. The run uses the repository's profile with only what this cluster needs
+changed: no GPU request (the node has none) and job status by squeue (no accounting database).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -19,41 +18,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, SMALL_SYNTHETIC, base_config, snakemake_runner
-from slurm_cluster import SlurmCluster, unavailable_reason
+from conftest import REPO, SMALL_SYNTHETIC, base_config, repository_profile, snakemake_runner
+from slurm_cluster import Cluster, connect
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.cluster
 
 RUN_TIMEOUT_S = 600
 NUMBER_COLUMNS = ["ndcg@10", "recall@10", "mrr@10", "coverage@10", "disentanglement", "completeness",
                   "informativeness", "lime", "shap"]
-
-
-def repository_profile() -> dict:
-    return yaml.safe_load((REPO / "slurm" / "config.yaml").read_text())
-
-
-def test_profile_asks_gpu_for_gradient_training_only():
-    profile = repository_profile()
-    assert profile["executor"] == "slurm"
-    assert profile["set-resources"]["train"]["gpu"] == 1 and profile["set-resources"]["tune"]["gpu"] == 1
-    assert "gpu" not in profile["set-resources"].get("train_closed_form", {})
-    for rule in ("prepare_dataset", "user_factors", "evaluate"):
-        assert "gpu" not in profile["set-resources"].get(rule, {})
-    assert "slurm_account" not in profile["default-resources"]  # left for the user to fill in
-
-
-def test_profile_resolves_by_name_from_the_working_directory(tmp_path):
-    """`snakemake --profile slurm` as typed: Snakemake finds ./slurm/config.yaml (dry run, nothing submitted)."""
-    shutil.copytree(REPO / "slurm", tmp_path / "slurm")
-    config = tiny_config(tmp_path)
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--profile", "slurm", "--snakefile",
-                             str(REPO / "Snakefile"), "--configfile", "config.yaml", "--dry-run"],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=300)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    output = result.stdout + result.stderr
-    assert re.search(r"^train\s+1$", output, re.M) and re.search(r"^train_closed_form\s+1$", output, re.M)
 
 
 def tiny_config(tmp_path: Path) -> dict:
@@ -81,16 +53,11 @@ def cluster_profile(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    cluster = SlurmCluster(tmp_path_factory.mktemp("cluster"))
+def cluster():
     try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.stop()
+        return connect()
+    except AssertionError as missing:
+        pytest.fail(str(missing), pytrace=False)
 
 
 def snakemake_log(workdir: Path) -> str:
@@ -98,7 +65,7 @@ def snakemake_log(workdir: Path) -> str:
     return logs[-1].read_text() if logs else ""
 
 
-def run_on_cluster_cancelling_first_training(cluster: SlurmCluster, workdir: Path, profile: Path) -> str | None:
+def run_on_cluster_cancelling_first_training(cluster: Cluster, workdir: Path, profile: Path) -> str | None:
     """Run the pipeline through the profile; cancel the first training job once its script runs.
 
     Returns the cancelled SLURM job id (None if no training job was caught running).
@@ -128,7 +95,7 @@ def run_on_cluster_cancelling_first_training(cluster: SlurmCluster, workdir: Pat
     return cancelled
 
 
-def failure_context(cluster: SlurmCluster, workdir: Path) -> str:
+def failure_context(cluster: Cluster, workdir: Path) -> str:
     return "\n".join([(workdir / "snakemake.out").read_text()[-6000:], cluster.daemon_logs()])
 
 

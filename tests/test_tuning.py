@@ -14,7 +14,7 @@ from disrec.models import build_model
 from disrec.steps.train import read_matrices, selection_fit
 from disrec.steps.tune import tune_run
 from disrec.tuning import apply, best_trial, dimension, load_progress, run_search, search_space
-from test_models import dataset, model_config  # noqa: F401  (dataset is a fixture)
+from test_models import model_config
 
 SPACES = model_config()["tuning"]["spaces"]
 
