@@ -4,8 +4,15 @@ import os
 from disrec.config import validate_config
 from disrec.datasets import missing_raw_files
 from disrec.errors import DataSourceError
+from snakemake.utils import min_version
+
+min_version("9.27")
+
 
 configfile: "config.yaml"
+
+
+report: "workflow/report/workflow.rst"
 
 
 validate_config(config, source=", ".join(map(str, workflow.configfiles)) or "config")
