@@ -66,7 +66,7 @@ def one_epoch(model, optimiser, matrix, rng: np.random.Generator, batch_size: in
     order = rng.permutation(matrix.shape[0])
     for start in range(0, len(order), batch_size):
         x = dense_rows(matrix, order[start:start + batch_size], device)
-        loss, _ = model.loss(x, model.kl_weight(0))
+        loss, _ = model.loss(x, model.kl_weight(0, 1))
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
