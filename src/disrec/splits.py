@@ -1,4 +1,4 @@
-"""Weak-generalisation splits (SPEC section 2): every user everywhere, interactions held out.
+"""Weak-generalisation splits (docs/methods.md §2): every user everywhere, interactions held out.
 
 A user with n >= 2 interactions holds out max(1, round(f * n)) of them, chosen
 uniformly at random; a user with fewer holds out none. ``round`` is half-up

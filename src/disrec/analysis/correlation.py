@@ -1,5 +1,7 @@
 """Repeated-measures correlation (Bakdash & Marusich 2017) between every pair of metrics, by pingouin.
 
+Definition and choices: docs/methods.md §13.
+
 Within each dataset the subjects are the model variants (model, beta) and the
 seeds are the repeated measures; within each model variant the subjects are
 the datasets. pingouin needs at least 3 subjects: with fewer, the row is kept

@@ -1,4 +1,4 @@
-"""One tidy table of all runs (SPEC section 8), built from the runs' evaluation JSON files."""
+"""One tidy table of all runs (docs/methods.md §13), built from the runs' evaluation JSON files."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from disrec.grid import MODEL_NAMES
 from disrec.metrics import ACCURACY_METRICS, REPRESENTATION_METRICS
 from disrec.storage import read_json
 
-# The metrics the study correlates (SPEC section 8), with the labels figures use.
+# The metrics the study correlates (docs/methods.md §13), with the labels figures use.
 CORRELATED = {"ndcg@10": "NDCG@10", "recall@10": "Recall@10", "mrr@10": "MRR@10", "coverage@10": "Coverage@10",
               "disentanglement": "D", "completeness": "C", "lime": "LIME", "shap": "SHAP"}
 KEY_COLUMNS = ["dataset", "model", "beta", "variant", "seed"]

@@ -1,4 +1,4 @@
-"""Accuracy metrics of rankings and representation metrics of user codes (SPEC sections 5-6)."""
+"""Accuracy metrics of rankings and representation metrics of user codes (docs/methods.md §7-11)."""
 
 ACCURACY_METRICS = ("ndcg", "recall", "mrr", "coverage")  # each reported at every K
 REPRESENTATION_METRICS = ("disentanglement", "completeness", "informativeness", "lime", "shap")

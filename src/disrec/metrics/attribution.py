@@ -1,5 +1,7 @@
 """The score of a global attribution matrix A (d code dimensions x k factors), used for LIME and SHAP.
 
+The Jensen-Shannon score of the study (Dervishaj et al., ECIR 2025; docs/methods.md §11).
+
 Each column is normalised to sum to 1; the score is the mean over factor pairs
 j < l of the Jensen-Shannon distance (base 2) between columns j and l: 1 when
 every factor is explained by its own code dimensions, 0 when all factors are

@@ -1,4 +1,4 @@
-"""All representation metrics of one run's user codes against the ground-truth factors (SPEC section 6).
+"""All representation metrics of one run's user codes against the ground-truth factors (docs/methods.md §8-11).
 
 The factor classifiers are searched and fit once and shared by DCI, LIME-global
 and SHAP-global. Codes are standardised within each set. A metric that cannot
