@@ -15,11 +15,11 @@ rule evaluate:
         factors_valid_in=rules.user_factors.output.factors_valid_in,
     output:
         report=run_path("evaluation.json"),
-    params:
-        evaluation=canonical(evaluation_settings(config)),
-    conda:
-        "../../envs/evaluate.yaml"
     log:
         log_path("evaluate", "dataset", "model", "beta", "seed"),
+    conda:
+        "../../envs/evaluate.yaml"
+    params:
+        evaluation=canonical(evaluation_settings(config)),
     script:
         "../scripts/evaluate.py"

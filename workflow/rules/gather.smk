@@ -22,10 +22,10 @@ rule runs_table:
         runs_parquet=f"{TABLES}/runs.parquet",
         runs_csv=report(f"{TABLES}/runs.csv", caption="../report/runs.rst", category="Tables"),
         summary_csv=report(f"{TABLES}/summary.csv", caption="../report/summary.rst", category="Tables"),
-    conda:
-        "../../envs/report.yaml"
     log:
         f"{LOGS}/runs_table.log",
+    conda:
+        "../../envs/report.yaml"
     script:
         "../scripts/runs_table.py"
 
@@ -36,12 +36,12 @@ rule correlations:
     output:
         by_dataset=report(f"{TABLES}/rmcorr_by_dataset.csv", caption="../report/rmcorr.rst", category="Tables"),
         by_model=report(f"{TABLES}/rmcorr_by_model.csv", caption="../report/rmcorr.rst", category="Tables"),
-    params:
-        models=config["analysis"]["correlation_models"],
-    conda:
-        "../../envs/report.yaml"
     log:
         f"{LOGS}/correlations.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        models=config["analysis"]["correlation_models"],
     script:
         "../scripts/correlations.py"
 
@@ -51,14 +51,13 @@ rule reference_comparison:
         runs=rules.runs_table.output.runs_parquet,
         reference=REFERENCE_CSV,
     output:
-        comparison=report(f"{TABLES}/reference_comparison.csv", caption="../report/reference.rst",
-                          category="Tables"),
-    params:
-        names={name: d["reference_name"] for name, d in config["datasets"].items() if d.get("reference_name")},
-    conda:
-        "../../envs/report.yaml"
+        comparison=report(f"{TABLES}/reference_comparison.csv", caption="../report/reference.rst", category="Tables"),
     log:
         f"{LOGS}/reference_comparison.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        names={name: d["reference_name"] for name, d in config["datasets"].items() if d.get("reference_name")},
     script:
         "../scripts/reference_comparison.py"
 
@@ -69,17 +68,17 @@ rule correlation_figures:
         by_model=rules.correlations.output.by_model,
     output:
         dataset_pdf=f"{FIGURES}/rmcorr_by_dataset.pdf",
-        dataset_png=report(f"{FIGURES}/rmcorr_by_dataset.png", caption="../report/rmcorr_figure.rst",
-                           category="Figures"),
+        dataset_png=report(
+            f"{FIGURES}/rmcorr_by_dataset.png", caption="../report/rmcorr_figure.rst", category="Figures"
+        ),
         model_pdf=f"{FIGURES}/rmcorr_by_model.pdf",
-        model_png=report(f"{FIGURES}/rmcorr_by_model.png", caption="../report/rmcorr_figure.rst",
-                         category="Figures"),
-    params:
-        models=config["analysis"]["correlation_models"],
-    conda:
-        "../../envs/report.yaml"
+        model_png=report(f"{FIGURES}/rmcorr_by_model.png", caption="../report/rmcorr_figure.rst", category="Figures"),
     log:
         f"{LOGS}/correlation_figures.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        models=config["analysis"]["correlation_models"],
     script:
         "../scripts/correlation_figures.py"
 
@@ -90,10 +89,10 @@ rule beta_tradeoff_figure:
     output:
         pdf=f"{FIGURES}/beta_tradeoff.pdf",
         png=report(f"{FIGURES}/beta_tradeoff.png", caption="../report/beta_tradeoff.rst", category="Figures"),
-    conda:
-        "../../envs/report.yaml"
     log:
         f"{LOGS}/beta_tradeoff_figure.log",
+    conda:
+        "../../envs/report.yaml"
     script:
         "../scripts/beta_tradeoff_figure.py"
 
@@ -104,10 +103,10 @@ rule metrics_figure:
     output:
         pdf=f"{FIGURES}/metrics_{{dataset}}.pdf",
         png=report(f"{FIGURES}/metrics_{{dataset}}.png", caption="../report/metrics.rst", category="Figures"),
-    conda:
-        "../../envs/report.yaml"
     log:
         log_path("metrics_figure", "dataset"),
+    conda:
+        "../../envs/report.yaml"
     script:
         "../scripts/metrics_figure.py"
 
@@ -118,9 +117,9 @@ rule tuning_figure:
     output:
         pdf=f"{FIGURES}/tuning_curves.pdf",
         png=report(f"{FIGURES}/tuning_curves.png", caption="../report/tuning.rst", category="Figures"),
-    conda:
-        "../../envs/report.yaml"
     log:
         f"{LOGS}/tuning_figure.log",
+    conda:
+        "../../envs/report.yaml"
     script:
         "../scripts/tuning_figure.py"
