@@ -126,6 +126,7 @@ def test_reference_comparison(gathered):
     assert row["theirs_mean"] == pytest.approx(0.2) and row["theirs_n"] == 3 and row["ours_n"] == 3
 
 
+@pytest.mark.slow
 def test_figures_are_real_images(gathered):
     out, folder = gathered
     names = {key: str(folder / f"{key}.{ext}") for key in ("ds", "model", "beta", "metrics") for ext in ("pdf",)}

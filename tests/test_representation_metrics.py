@@ -139,6 +139,7 @@ def test_batched_lime_fits_what_lime_fits_on_the_same_neighbourhood():
         np.testing.assert_allclose(ours, expected, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_batched_lime_agrees_with_the_literal_recipe_within_sampling_noise():
     """Literal LIME-global with 3 seeds gives the noise; the batched estimate must sit inside it."""
     codes, factors = planted_codes("entangled", n=150, d=4, k=3)
@@ -250,6 +251,7 @@ def test_tree_shap_compares_in_float64_like_scikit_learn():
     np.testing.assert_allclose(values.sum(axis=1), margins - margins.mean(), atol=1e-12)
 
 
+@pytest.mark.slow
 def test_staged_search_on_the_study_grid_equals_gridsearchcv_with_cv2():
     """The study's CLS_SEARCH_SPACE['gbt'] (108 points), accuracy, GridSearchCV(cv=2) unshuffled: same choice,
     ties included (learning rate 0.001 with few trees often ties on accuracy)."""

@@ -96,6 +96,7 @@ def test_failed_trials_are_recorded_and_never_chosen(tmp_path):
     assert best_trial([{**r, "score": None} for r in records]) is None
 
 
+@pytest.mark.slow
 def test_tune_step_records_the_best_trial_as_a_refit_scores_it(dataset, tmp_path):
     config = model_config(max_epochs=30)
     settings = {k: v for k, v in config["models"]["multidae"].items() if k != "betas"}
