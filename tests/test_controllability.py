@@ -18,7 +18,7 @@ class ConceptAutoencoder:
         self.weights = torch.from_numpy(weights.astype(np.float32))
         self.noise_dims = noise_dims
 
-    def latent(self, x: torch.Tensor) -> torch.Tensor:
+    def decoder_input(self, x: torch.Tensor) -> torch.Tensor:
         shares = (x @ self.concepts) / x.sum(dim=1, keepdim=True).clamp_min(1)
         noise = torch.sin(x @ torch.arange(x.shape[1], dtype=torch.float32).unsqueeze(1) * torch.arange(
             1, self.noise_dims + 1, dtype=torch.float32))  # deterministic, unrelated to the concepts
@@ -43,7 +43,7 @@ def concept_data():
 
 
 def traverse(decoder, train, concepts, steps=(1.0, 2.0), batch_size=64):
-    codes = torch.cat([decoder.latent(torch.from_numpy(train[rows].toarray()))
+    codes = torch.cat([decoder.decoder_input(torch.from_numpy(train[rows].toarray()))
                        for rows in np.array_split(np.arange(train.shape[0]), 3)]).numpy()
     shares = np.asarray(train @ concepts.astype(float)) / np.maximum(np.asarray(train.sum(axis=1)), 1)
     factors = (shares >= 0.5).astype(int)  # the SPEC's 50% rule
@@ -71,8 +71,8 @@ def test_a_sign_flipped_dimension_is_traversed_in_the_raising_direction(concept_
     aligned = np.vstack([concepts.T * 1.0, np.zeros((2, 90))])
 
     class Flipped(ConceptAutoencoder):
-        def latent(self, x):
-            return -super().latent(x)
+        def decoder_input(self, x):
+            return -super().decoder_input(x)
 
     plain = traverse(ConceptAutoencoder(concepts, aligned), train, concepts)
     flipped = traverse(Flipped(concepts, -aligned), train, concepts)
@@ -104,7 +104,7 @@ class PureSVDDecoder:
     def __init__(self, model):
         self.model = model
 
-    def latent(self, x):
+    def decoder_input(self, x):
         return self.model.codes(x)
 
     def decode_shifted(self, latent, dim, delta):

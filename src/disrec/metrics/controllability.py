@@ -47,7 +47,7 @@ from disrec.metrics.accuracy import rank_top_k
 class CodeDecoder(Protocol):
     """What controllability needs from a model: its decoder input, and scores from it with one code dim shifted."""
 
-    def latent(self, x: torch.Tensor) -> torch.Tensor:
+    def decoder_input(self, x: torch.Tensor) -> torch.Tensor:
         """The decoder input of dense user rows x (b, n_items)."""
 
     def decode_shifted(self, latent: torch.Tensor, dim: int, delta: float) -> torch.Tensor:
@@ -119,7 +119,7 @@ def controllability(decoder: CodeDecoder, train: sp.csr_matrix, item_concepts: n
         for rows in row_batches(n_users, batch_size):
             x = dense_rows(train, rows, device)
             exclude = x > 0
-            latent = decoder.latent(x)
+            latent = decoder.decoder_input(x)
             base_top, base_shares = _top_k_shares(decoder.decode_shifted(latent, 0, 0.0), exclude, concepts, k)
             share_sums[:, zero] += base_shares.sum(dim=0).cpu().numpy()
             for j in range(n_factors):
