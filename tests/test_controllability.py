@@ -48,8 +48,7 @@ def traverse(decoder, train, concepts, steps=(1.0, 2.0), batch_size=64):
     shares = np.asarray(train @ concepts.astype(float)) / np.maximum(np.asarray(train.sum(axis=1)), 1)
     factors = (shares >= 0.5).astype(int)  # the SPEC's 50% rule
     importance = np.vstack([np.eye(concepts.shape[1]), np.zeros((decoder.noise_dims, concepts.shape[1]))])
-    dims, signs = traversal_dimensions(importance, codes, factors)
-    return controllability(decoder, train, concepts, dims, signs, codes.std(axis=0), list(steps), k=10,
+    return controllability(decoder, train, concepts, importance, codes, factors, list(steps), k=10,
                            batch_size=batch_size)
 
 
@@ -89,6 +88,13 @@ def test_a_decoder_unrelated_to_the_concepts_is_not_controllable(concept_data):
     assert (result.users_changed == 0).all()
 
 
+def test_the_traversed_dimension_is_the_most_important_and_its_sign_follows_the_factor():
+    codes = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, -1.0], [3.0, -2.0]])
+    factors = np.array([[0, 0], [0, 0], [1, 1], [1, 1]])
+    dims, signs = traversal_dimensions(np.array([[0.9, 0.1], [0.1, 0.8]]), codes, factors)
+    assert dims.tolist() == [0, 1] and signs.tolist() == [1, -1]
+
+
 def test_batches_do_not_change_the_result(concept_data):
     rng, train, concepts = concept_data
     weights = rng.normal(size=(5, 90))
@@ -119,10 +125,9 @@ def test_puresvd_on_planted_data_steers_its_concepts_better_than_a_shuffled_conc
     factors, factors_valid, item_concepts = factors[:, kept], factors_valid[:, kept], item_concepts[:, kept]
     classifiers = fit_factor_classifiers(standardise(codes), factors, standardise(codes_valid), factors_valid,
                                          kind="gbt", grid={"n_estimators": [30], "max_depth": [2]}, seed=0)
-    dims, signs = traversal_dimensions(importance_matrix(classifiers), codes, factors)
-    decoder = PureSVDDecoder(model)
-    real = controllability(decoder, train, item_concepts, dims, signs, codes.std(axis=0), [1.0, 2.0], k=10)
+    importance, decoder = importance_matrix(classifiers), PureSVDDecoder(model)
+    real = controllability(decoder, train, item_concepts, importance, codes, factors, [1.0, 2.0], k=10)
     shuffled_table = item_concepts[np.random.default_rng(1).permutation(len(item_concepts))]
-    shuffled = controllability(decoder, train, shuffled_table, dims, signs, codes.std(axis=0), [1.0, 2.0], k=10)
+    shuffled = controllability(decoder, train, shuffled_table, importance, codes, factors, [1.0, 2.0], k=10)
     assert real.score > 0.05 and real.score > shuffled.score + 0.05
     assert abs(shuffled.score) < 0.05

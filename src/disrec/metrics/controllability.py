@@ -97,15 +97,19 @@ def _top_k_shares(scores: torch.Tensor, exclude: torch.Tensor, concepts: torch.T
     return torch.where(valid, top, -1).sort(dim=1).values, shares
 
 
-def controllability(decoder: CodeDecoder, train: sp.csr_matrix, item_concepts: np.ndarray, dims: np.ndarray,
-                    signs: np.ndarray, code_sd: np.ndarray, steps: list[float], k: int,
+def controllability(decoder: CodeDecoder, train: sp.csr_matrix, item_concepts: np.ndarray, importance: np.ndarray,
+                    codes: np.ndarray, factors: np.ndarray, steps: list[float], k: int,
                     device: torch.device | str = "cpu", batch_size: int = 1024) -> Traversal:
     """Traverse every factor's dimension for every user of ``train`` (n_users, n_items; its items are excluded).
 
     ``item_concepts`` (n_items, k_factors) bool, column j the concept of factor
-    j; ``dims``, ``signs`` from ``traversal_dimensions``; ``code_sd`` (d,) the sd
-    of each code dimension over the train users; ``steps`` the positive step sizes.
+    j; ``importance`` the (d, k_factors) DCI importance matrix; ``codes`` (n_users,
+    d) the train codes as the model makes them (their sd sets the step unit) and
+    ``factors`` (n_users, k_factors) the train factors (they set the sign);
+    ``steps`` the positive step sizes in standard deviations.
     """
+    dims, signs = traversal_dimensions(importance, codes, factors)
+    code_sd = np.asarray(codes, dtype=np.float64).std(axis=0)
     device = torch.device(device)
     n_users, n_items = train.shape
     n_factors = item_concepts.shape[1]
