@@ -92,7 +92,7 @@ def main() -> None:
             order = rng.permutation(n_users)
             for start in range(0, n_users, settings["batch_size"]):
                 x = dense_rows(matrix, order[start:start + settings["batch_size"]], device)
-                loss, _ = model.loss(x, model.kl_weight(0))
+                loss, _ = model.loss(x, model.kl_weight(0, 1))
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()

@@ -14,7 +14,7 @@ from disrec.steps.evaluate import evaluate_run
 from disrec.storage import write_parquet
 from test_models import BETAS, dataset, model_config, run_model  # noqa: F401  (dataset is a fixture)
 
-EVALUATION = {"ks": [10, 50], "classifier": "gbt", "grid_scoring": "balanced_accuracy", "lime": "batched",
+EVALUATION = {"ks": [10, 50], "classifier": "gbt", "grid_scoring": "balanced_accuracy", "grid_folds": 2, "grid_shuffle": True, "lime": "batched",
               "grids": {"gbt": {"n_estimators": [20], "max_depth": [2]}}}
 
 

@@ -13,6 +13,7 @@ from disrec.steps.gather import (build_correlations, build_reference_comparison,
                                  draw_beta_tradeoff, draw_correlation_figures, draw_metrics_by_model)
 
 MODELS = [("toppop", None), ("puresvd", None), ("multivae", 0.2), ("multivae", 1.0), ("betavae", 2.0)]
+ALL_MODELS = ["toppop", "puresvd", "multivae", "betavae"]
 
 
 def fake_evaluation(folder, dataset, model, beta, seed, rng, status="ok"):
@@ -31,6 +32,8 @@ def fake_evaluation(folder, dataset, model, beta, seed, rng, status="ok"):
     path = folder / f"{dataset}_{model}_{beta}_{seed}.json"
     path.write_text(json.dumps({
         "dataset": dataset, "model": model, "beta": beta, "beta_tuned": False, "tuned": False, "seed": seed,
+        "beta_reached": None if beta is None else beta * (0.5 if model == "multivae" and beta == 1.0 else 1.0),
+        "code_size": None if model == "toppop" else 4, "training_note": None,
         "status": status,
         "reason": next(iter(missing.values()), None), "metrics": metrics, "missing": missing,
         "training_status": "failed" if status == "failed" else "ok", "train_seconds": 1.5, "device": "cpu",
@@ -50,7 +53,8 @@ def gathered(tmp_path_factory):
                                                  "by_model.csv", "reference.csv")}
     build_runs_table(paths, runs_parquet=out["runs.parquet"], runs_csv=out["runs.csv"],
                      summary_csv=out["summary.csv"])
-    build_correlations(out["runs.parquet"], by_dataset=out["by_dataset.csv"], by_model=out["by_model.csv"])
+    build_correlations(out["runs.parquet"], ALL_MODELS, by_dataset=out["by_dataset.csv"],
+                       by_model=out["by_model.csv"])
     reference = folder / "reference_runs.csv"
     pd.DataFrame({"dataset": ["ML1M"] * 3, "model": ["puresvd"] * 3, "seed": [1, 2, 3],
                   "disentanglement": [0.1, 0.2, 0.3], "completeness": [0.2] * 3, "lime": [0.3] * 3,
@@ -95,7 +99,8 @@ def test_rm_corr_equals_pingouin_on_the_runs_table(gathered, table, group_by, su
         assert row.r == pytest.approx(expected["r"], abs=1e-12)
         assert row.p == pytest.approx(expected["pval"], abs=1e-12)
         assert row.dof == expected["dof"] and row.n == len(data)
-        assert [row.ci95_low, row.ci95_high] == pytest.approx(list(expected["CI95"]))
+        # pingouin rounds its interval to two decimals; ours is the same interval at full precision
+        assert [row.ci95_low, row.ci95_high] == pytest.approx(list(expected["CI95"]), abs=0.005 + 1e-12)
     assert result["r"].notna().sum() > 0
 
 
@@ -119,7 +124,7 @@ def test_figures_are_real_images(gathered):
     out, folder = gathered
     names = {key: str(folder / f"{key}.{ext}") for key in ("ds", "model", "beta", "metrics") for ext in ("pdf",)}
     pngs = {key: str(folder / f"{key}.png") for key in ("ds", "model", "beta", "metrics")}
-    draw_correlation_figures(out["by_dataset.csv"], out["by_model.csv"], dataset_pdf=names["ds"],
+    draw_correlation_figures(out["by_dataset.csv"], out["by_model.csv"], ALL_MODELS, dataset_pdf=names["ds"],
                              dataset_png=pngs["ds"], model_pdf=names["model"], model_png=pngs["model"])
     draw_beta_tradeoff(out["runs.parquet"], pdf=names["beta"], png=pngs["beta"])
     draw_metrics_by_model(out["runs.parquet"], "a", pdf=names["metrics"], png=pngs["metrics"])
@@ -128,3 +133,47 @@ def test_figures_are_real_images(gathered):
             assert image.width > 600 and image.height > 300, key
             assert len(np.unique(np.asarray(image.convert("L")))) > 20, key  # more than a blank canvas
         assert open(names[key], "rb").read(4) == b"%PDF"
+
+
+def test_rm_corr_from_its_definition():
+    """Within-subject centring, one common slope: r = sum(xc yc) / sqrt(sum xc^2 sum yc^2), dof = N - S - 1,
+    p from t = r sqrt(dof / (1 - r^2)), CI = Fisher's z interval with n = dof + 2."""
+    from scipy import stats
+
+    from disrec.analysis.correlation import rm_corr_pair
+
+    rng = np.random.default_rng(4)
+    subjects = np.repeat(np.arange(5), 6)
+    x = rng.normal(size=30) + subjects
+    y = 0.6 * x + rng.normal(size=30) - 2 * subjects
+    frame = pd.DataFrame({"x": x, "y": y, "s": subjects})
+    xc = x - frame.groupby("s")["x"].transform("mean").to_numpy()
+    yc = y - frame.groupby("s")["y"].transform("mean").to_numpy()
+    r = (xc * yc).sum() / np.sqrt((xc ** 2).sum() * (yc ** 2).sum())
+    dof = 30 - 5 - 1
+    p = 2 * stats.t.sf(abs(r) * np.sqrt(dof / (1 - r ** 2)), dof)
+    z, half = np.arctanh(r), stats.norm.ppf(0.975) / np.sqrt(dof + 2 - 3)
+    row = rm_corr_pair(frame, "x", "y", "s")
+    assert row["r"] == pytest.approx(r, abs=1e-12) and row["dof"] == dof and row["p"] == pytest.approx(p, rel=1e-9)
+    assert row["ci95_low"] == pytest.approx(np.tanh(z - half), abs=1e-12)
+    assert row["ci95_high"] == pytest.approx(np.tanh(z + half), abs=1e-12)
+
+
+def test_correlations_take_only_the_configured_models(gathered, tmp_path):
+    out, _ = gathered
+    by_dataset, by_model = tmp_path / "d.csv", tmp_path / "m.csv"
+    build_correlations(out["runs.parquet"], ["multivae", "betavae", "puresvd"], by_dataset=str(by_dataset),
+                       by_model=str(by_model))
+    rows = pd.read_csv(by_dataset).dropna(subset=["r"])
+    assert (rows["subjects"] == 4).all()  # puresvd, multivae β=0.2 and β=1, betavae β=2; not toppop
+    assert "toppop" not in set(pd.read_csv(by_model)["variant"])
+
+
+def test_runs_table_carries_the_beta_reached_and_code_size(gathered):
+    out, _ = gathered
+    runs = pd.read_parquet(out["runs.parquet"])
+    short = runs[runs["variant"] == "multivae β=1"]
+    assert (short["beta_reached"] == 0.5).all() and (short["beta"] == 1.0).all()
+    assert runs.loc[runs["model"] == "toppop", "code_size"].isna().all()
+    summary = pd.read_csv(out["summary.csv"])
+    assert summary.loc[summary["variant"] == "multivae β=1", "beta_reached_mean"].iloc[0] == 0.5

@@ -169,23 +169,28 @@ def test_code_health():
     assert status == "collapsed" and constant == [1] and "[1]" in reason
 
 
-def test_kl_schedule():
-    assert kl_schedule(0, 0.2, 1000) == 0.0
-    assert kl_schedule(100, 0.2, 1000) == pytest.approx(0.1)
-    assert kl_schedule(200, 0.2, 1000) == pytest.approx(0.2)
-    assert kl_schedule(10_000, 0.2, 1000) == 0.2
-    assert kl_schedule(0, 2.0, None) == 2.0
+STEPS = {"length": 1000, "unit": "steps"}
+
+
+def test_kl_schedule_in_steps_and_in_epochs():
+    assert kl_schedule(0, 0.2, STEPS, 7) == 0.0
+    assert kl_schedule(100, 0.2, STEPS, 7) == pytest.approx(0.1)
+    assert kl_schedule(10_000, 0.2, STEPS, 7) == 0.2
+    assert kl_schedule(0, 2.0, None, 7) == 2.0
+    epochs = {"length": 5, "unit": "epochs"}  # the ramp reaches 1 after 5 epochs of 4 batches (20 steps)
+    assert kl_schedule(2, 0.2, epochs, 4) == pytest.approx(0.1) and kl_schedule(4, 0.2, epochs, 4) == 0.2
+    assert kl_schedule(2, 0.2, epochs, 40) == pytest.approx(0.01)  # ten times the batches: ten times slower
 
 
 def test_beta_sets_the_weight_of_the_kl_term():
     config = model_config()
     settings = {k: v for k, v in config["models"]["multivae"].items() if k != "betas"}
-    vae = build_model("multivae", 30, settings, beta=0.4)
+    vae = build_model("multivae", 30, {**settings, "kl_anneal": STEPS}, beta=0.4)
     beta_vae = build_model("betavae", 30, {k: v for k, v in config["models"]["betavae"].items() if k != "betas"},
                            beta=3.0)
-    assert vae.kl_weight(0) == 0.0 and vae.kl_weight(10**9) == 0.4
-    assert vae.kl_weight(settings["total_anneal_steps"] // 10) == pytest.approx(0.1)
-    assert beta_vae.kl_weight(0) == beta_vae.kl_weight(10**9) == 3.0
+    assert vae.kl_weight(0, 2) == 0.0 and vae.kl_weight(10**9, 2) == 0.4
+    assert vae.kl_weight(100, 2) == pytest.approx(0.1)
+    assert beta_vae.kl_weight(0, 2) == beta_vae.kl_weight(10**9, 2) == 3.0
     x = (torch.rand(8, 30) < 0.3).float()
     x[:, 0] = 1
     torch.manual_seed(0)
@@ -195,9 +200,48 @@ def test_beta_sets_the_weight_of_the_kl_term():
     assert (loss_b - loss_a).item() == pytest.approx(3.0 * parts["kl"], rel=1e-4)
 
 
+@pytest.mark.parametrize("anneal, reaches", [({"length": 2, "unit": "epochs"}, True),
+                                             ({"length": 200000, "unit": "steps"}, False)])
+def test_training_records_the_kl_weight_reached(dataset, tmp_path, anneal, reaches):
+    """A 10-epoch fit of 320 users in batches of 100 (4 steps an epoch): annealing over 2 epochs reaches beta;
+    the study's 200,000 steps stop at 39 / 200,000 of it, and the report says so."""
+    from disrec.steps.evaluate import beta_note
+
+    config = model_config(max_epochs=10)
+    config["models"]["multivae"]["kl_anneal"] = anneal
+    outputs = run_model(dataset, tmp_path, "multivae", config)[1]
+    report = json.loads(open(outputs["report"]).read())
+    final = report["final"]
+    steps = final["epochs"] * -(-dataset["n_users"] // 100)
+    expected = 0.2 if reaches else (steps - 1) / 200000
+    assert report["beta_reached"] == pytest.approx(expected) and final["kl_weight_reached"] == report["beta_reached"]
+    assert (beta_note(0.2, report["beta_reached"]) is None) == reaches
+
+
+def test_final_fit_epochs_best_or_the_study_rule():
+    from disrec.training import TrainingLog, final_fit_epochs
+
+    stopped = TrainingLog(epochs=45, best_epoch=30, stopped_early=True)
+    assert final_fit_epochs(stopped, "best_epoch", eval_every=5, patience=3, max_epochs=500) == 30
+    assert final_fit_epochs(stopped, "study", eval_every=5, patience=3, max_epochs=500) == 35
+    ran_out = TrainingLog(epochs=500, best_epoch=480, stopped_early=False)
+    assert final_fit_epochs(ran_out, "study", eval_every=5, patience=3, max_epochs=500) == 500
+
+
+def test_early_stopping_stops_at_the_third_evaluation_without_a_new_best():
+    """The study's EarlyStopper(allow_worse=2) every 5 epochs; a tie is no improvement."""
+    import scipy.sparse as sp
+
+    scores = iter([0.1, 0.3, 0.3, 0.2, 0.25, 0.9])
+    model = build_model("multidae", 6, {"code_dim": 2, "hidden": [], "keep_prob": 1.0, "l2_reg": 0.0})
+    record = train(model, sp.csr_matrix(np.eye(6, dtype=np.float32)), lr=0.01, batch_size=3, max_epochs=100,
+                   seed=0, device=torch.device("cpu"), validate=lambda m: next(scores), eval_every=5, patience=3)
+    assert record.epochs == 25 and record.best_epoch == 10 and record.stopped_early
+
+
 def macrid(code="mean"):
     torch.manual_seed(0)
-    return MacridVAE(120, 4, 8, [16], 0.5, 0.0, 0.1, 0.075, 0.2, 100, code=code)
+    return MacridVAE(120, 4, 8, [16], 0.5, 0.0, 0.1, 0.075, 0.2, STEPS, code=code)
 
 
 def test_macridvae_assignments_sum_to_one():
@@ -217,15 +261,34 @@ def test_macridvae_codes_are_k_by_default_and_k_times_dfac_as_option():
     assert torch.allclose(full.mean(dim=2), macrid().eval().codes(x), atol=1e-6)
 
 
-def test_macridvae_fast_encoder_equals_masked_inputs():
-    model = macrid().eval()
+@pytest.mark.parametrize("training", [False, True])
+def test_macridvae_sparse_encoder_equals_dense_masked_inputs(training):
+    """Concept k's input is dropout(normalise(x * a_k)) with its own mask: the sparse first layer gives what
+    the dense (b, K, n_items) computation gives under the same masks."""
+    model = macrid().train(training)
     x = (torch.rand(10, 120) < 0.15).float()
+    x[0] = 0  # a user with no interactions: a zero input, not a division by zero
     assignment = model.concept_assignment()
-    mu, logvar = model._posterior(x, assignment)
-    masked = F.normalize(x.unsqueeze(1) * assignment.T.unsqueeze(0), dim=2)
-    h = model.encoder(masked)
+    masks = (torch.rand(10, 4, 120) < 0.5).float() / 0.5 if training else torch.ones(10, 4, 120)
+    rows, cols = x.nonzero(as_tuple=True)
+    mu, logvar = model._posterior(x, assignment, dropout_scale=masks[rows, :, cols] if training else None)
+    masked = x.unsqueeze(1) * assignment.T.unsqueeze(0)
+    norms = (masked * masked).sum(dim=2, keepdim=True).clamp_min(1e-12).sqrt()
+    h = model.encoder(masked / norms * masks)
     assert torch.allclose(mu, F.normalize(h[..., :8], dim=2), atol=1e-5)
     assert torch.allclose(logvar, -h[..., 8:], atol=1e-5)
+
+
+def test_macridvae_dropout_masks_are_independent_per_concept_and_keep_the_scale():
+    model = macrid().train()
+    x = torch.ones(400, 120)
+    _, _, values = model.concept_inputs(x, torch.full((120, 4), 0.25))
+    dropped = values == 0
+    assert 0.45 < dropped.float().mean() < 0.55
+    assert (dropped[:, 0] != dropped[:, 1]).float().mean() > 0.4  # not one mask shared by the concepts
+    # kept entries are scaled by 1 / keep: the expected input equals the evaluation input
+    expected = values.reshape(400, 120, 4).mean(dim=(0, 1))
+    assert torch.allclose(expected, torch.full((4,), 1 / 120 ** 0.5), rtol=0.05)
 
 
 def test_puresvd_rank_above_the_matrix_size_is_a_clear_error():

@@ -18,7 +18,7 @@ from disrec.metrics.representation import representation_metrics
 from disrec.metrics.shap_global import shap_global
 
 SETTINGS = {"classifier": "gbt", "grids": {"gbt": {"n_estimators": [50], "max_depth": [2, 3]}},
-            "grid_scoring": "balanced_accuracy", "lime": "batched"}
+            "grid_scoring": "balanced_accuracy", "grid_folds": 2, "grid_shuffle": True, "lime": "batched"}
 
 
 def planted_codes(kind, n=600, d=8, k=4, seed=0):
@@ -222,3 +222,53 @@ def test_staged_grid_search_equals_gridsearchcv(grid, scoring):
     search = GridSearchCV(base, grid, scoring=scoring, cv=folds, refit=False).fit(codes, labels)
     assert params == search.best_params_
     assert score == search.best_score_
+
+
+def test_tree_shap_compares_in_float64_like_scikit_learn():
+    """A split between two adjacent float32 values: both rows go the way scikit-learn sends them, so the
+    SHAP values add up to each row's margin minus the background's mean margin."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from disrec.metrics.tree_shap import gbt_shap_values
+
+    # adjacent float32 values ~1e-6 apart (trees take values 1e-7 apart as equal); low's last mantissa bit is
+    # odd, so the float64 midpoint rounds to high in float32
+    low = np.nextafter(np.float32(10.0), np.float32(np.inf))
+    high = np.nextafter(low, np.float32(np.inf))
+    codes = np.array([[low, 0.0], [high, 0.0]] * 10, dtype=np.float64)
+    labels = np.array([0, 1] * 10)
+    model = GradientBoostingClassifier(n_estimators=3, max_depth=1, random_state=0).fit(codes, labels)
+    threshold = model.estimators_[0, 0].tree_.threshold[0]
+    assert low < threshold < high and np.float32(threshold) == high  # only float64 separates them
+    margins = model.decision_function(codes)
+    values = gbt_shap_values(model, codes, codes)
+    np.testing.assert_allclose(values.sum(axis=1), margins - margins.mean(), atol=1e-12)
+
+
+def test_staged_search_on_the_study_grid_equals_gridsearchcv_with_cv2():
+    """The study's CLS_SEARCH_SPACE['gbt'] (108 points), accuracy, GridSearchCV(cv=2) unshuffled: same choice,
+    ties included (learning rate 0.001 with few trees often ties on accuracy)."""
+    from sklearn.ensemble import GradientBoostingClassifier
+    from sklearn.model_selection import GridSearchCV
+
+    from disrec.study import STUDY_SETTINGS
+
+    grid = next(s.value for s in STUDY_SETTINGS if s.key == "evaluation.grids.gbt")
+    codes, factors = planted_codes("entangled", n=120, d=4, k=2, seed=8)
+    z = standardise(codes)
+    ours = fit_factor_classifiers(z, factors, z, factors, kind="gbt", grid=grid, seed=3, scoring="accuracy",
+                                  n_folds=2, shuffle=False)
+    for j in range(factors.shape[1]):
+        search = GridSearchCV(GradientBoostingClassifier(random_state=3), grid, cv=2, refit=False)
+        search.fit(z, factors[:, j])
+        assert ours.best_params[j] == search.best_params_
+        assert ours.cv_scores[j] == search.best_score_
+
+
+def test_all_zero_attributions_give_nan_with_a_reason():
+    from disrec.metrics.attribution import attribution_problem
+
+    attributions = np.array([[0.5, 0.0, 0.2], [0.5, 0.0, 0.1]])
+    assert np.isnan(attribution_score(attributions))
+    assert "factors [1]" in attribution_problem(attributions)
+    assert attribution_problem(np.eye(3)) is None

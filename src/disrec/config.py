@@ -197,6 +197,24 @@ def model_settings(config: dict[str, Any], dataset: str, model: str) -> dict[str
     return canonical(merged)
 
 
+def evaluation_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """What the evaluate jobs read: the evaluation settings with the grid of the chosen classifier only."""
+    evaluation = config["evaluation"]
+    return {**evaluation, "grids": {evaluation["classifier"]: evaluation["grids"][evaluation["classifier"]]}}
+
+
+def model_spaces(spaces: dict[str, Any], model: str) -> dict[str, Any]:
+    """The parts of ``tuning.spaces`` one model's search reads: ``common`` (gradient models) and its own."""
+    return {name: spaces[name] for name in ("common", model) if name != "common" or model != "puresvd"}
+
+
+def tuning_settings(config: dict[str, Any], model: str) -> dict[str, Any]:
+    """What one model's searches read: trial counts and the common and model-specific spaces."""
+    tuning = config["tuning"]
+    return canonical({"trials": tuning["trials"], "startup_trials": tuning["startup_trials"],
+                      "spaces": model_spaces(tuning["spaces"], model)})
+
+
 def canonical(value: Any) -> Any:
     """A copy with mapping keys sorted, so Snakemake params compare equal whatever the YAML key order."""
     if isinstance(value, dict):

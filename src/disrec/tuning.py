@@ -19,6 +19,7 @@ from typing import Any, Callable
 import numpy as np
 import optuna
 
+from disrec.config import model_spaces
 from disrec.errors import ConfigError
 from disrec.storage import atomic_path
 
@@ -53,7 +54,7 @@ def dimension(name: str, spec: dict[str, Any]) -> Dimension:
 
 def search_space(spaces: dict[str, Any], model: str, tune_beta: bool) -> dict[str, Dimension]:
     """The model's dimensions (``common`` ones first for the gradient models); beta only when it is tuned."""
-    specs = {**(spaces["common"] if model != "puresvd" else {}), **spaces[model]}
+    specs = {name: spec for part in model_spaces(spaces, model).values() for name, spec in part.items()}
     return {name: dimension(name, spec) for name, spec in specs.items() if name != "beta" or tune_beta}
 
 

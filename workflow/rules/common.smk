@@ -1,7 +1,7 @@
 # Paths and config lookups shared by every rule file; paths are built here only.
 import re
 
-from disrec.config import canonical, loader_settings, model_settings
+from disrec.config import canonical, evaluation_settings, loader_settings, model_settings, tuning_settings
 from disrec.grid import CLOSED_FORM_MODELS, GRADIENT_MODELS, MODEL_NAMES, NO_BETA, TUNED_BETA, is_tuned, study_runs
 
 RESULTS = config["results_dir"]

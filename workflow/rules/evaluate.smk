@@ -16,7 +16,7 @@ rule evaluate:
     output:
         report=run_path("evaluation.json"),
     params:
-        evaluation=canonical(config["evaluation"]),
+        evaluation=canonical(evaluation_settings(config)),
     conda:
         "../../envs/evaluate.yaml"
     log:

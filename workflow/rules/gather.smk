@@ -36,6 +36,8 @@ rule correlations:
     output:
         by_dataset=report(f"{TABLES}/rmcorr_by_dataset.csv", caption="../report/rmcorr.rst", category="Tables"),
         by_model=report(f"{TABLES}/rmcorr_by_model.csv", caption="../report/rmcorr.rst", category="Tables"),
+    params:
+        models=config["analysis"]["correlation_models"],
     conda:
         "../../envs/report.yaml"
     log:
@@ -72,6 +74,8 @@ rule correlation_figures:
         model_pdf=f"{FIGURES}/rmcorr_by_model.pdf",
         model_png=report(f"{FIGURES}/rmcorr_by_model.png", caption="../report/rmcorr_figure.rst",
                          category="Figures"),
+    params:
+        models=config["analysis"]["correlation_models"],
     conda:
         "../../envs/report.yaml"
     log:

@@ -15,7 +15,7 @@ rule tune:
     params:
         settings=lambda w: model_settings(config, w.dataset, w.model),
         training=canonical(config["training"]),
-        tuning=canonical({k: config["tuning"][k] for k in ("trials", "startup_trials", "spaces")}),
+        tuning=lambda w: tuning_settings(config, w.model),
     conda:
         "../../envs/train.yaml"
     log:

@@ -3,7 +3,9 @@
 Within each dataset the subjects are the model variants (model, beta) and the
 seeds are the repeated measures; within each model variant the subjects are
 the datasets. pingouin needs at least 3 subjects: with fewer, the row is kept
-with NaN values and the reason.
+with NaN values and the reason. The 95% confidence interval is Fisher's z
+interval on r with n = dof + 2, as pingouin's, at full precision (pingouin
+rounds it to two decimals).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 import pingouin as pg
+from scipy.stats import norm
 
 from disrec.analysis.runs_table import CORRELATED
 
@@ -31,10 +34,16 @@ def rm_corr_pair(frame: pd.DataFrame, x: str, y: str, subject: str) -> dict:
         row["reason"] = "a metric does not vary within any subject"
         return row
     result = pg.rm_corr(data=data, x=x, y=y, subject=subject).iloc[0]
-    low, high = result["CI95"]
-    row.update(r=float(result["r"]), p=float(result["pval"]), dof=int(result["dof"]), ci95_low=float(low),
-               ci95_high=float(high))
+    low, high = fisher_interval(float(result["r"]), int(result["dof"]) + 2)
+    row.update(r=float(result["r"]), p=float(result["pval"]), dof=int(result["dof"]), ci95_low=low, ci95_high=high)
     return row
+
+
+def fisher_interval(r: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """Confidence interval of a correlation r from n observations: tanh(atanh(r) -+ z / sqrt(n - 3))."""
+    half_width = norm.ppf((1 + confidence) / 2) / np.sqrt(n - 3)
+    centre = np.arctanh(np.clip(r, -1.0, 1.0))
+    return float(np.tanh(centre - half_width)), float(np.tanh(centre + half_width))
 
 
 def rm_corr_table(runs: pd.DataFrame, group_by: str, subject: str,

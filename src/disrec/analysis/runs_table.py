@@ -31,10 +31,12 @@ def collect_runs(evaluation_paths: list[str]) -> pd.DataFrame:
         rows.append({
             "dataset": result["dataset"], "model": result["model"],
             "beta": np.nan if result["beta"] is None else float(result["beta"]),
+            "beta_reached": np.nan if result["beta_reached"] is None else float(result["beta_reached"]),
             "variant": variant_label(result["model"], result["beta"], result["beta_tuned"]),
             "seed": int(result["seed"]),
             **{name: np.nan if value is None else float(value) for name, value in result["metrics"].items()},
-            "status": result["status"], "reason": result["reason"],
+            "status": result["status"], "reason": missing_reason(result["missing"]),
+            "note": result["training_note"], "code_size": result["code_size"],
             "training_status": result["training_status"],
             "train_seconds": float(result["train_seconds"]),
             "evaluation_seconds": float(sum(result["evaluation_seconds"].values())),
@@ -49,6 +51,13 @@ def collect_runs(evaluation_paths: list[str]) -> pd.DataFrame:
     return table.reset_index(drop=True)
 
 
+def missing_reason(missing: dict[str, str]) -> str | None:
+    """One reason when every missing metric shares it, else 'metric: reason' for each."""
+    reasons = list(dict.fromkeys(missing.values()))
+    if len(reasons) <= 1:
+        return next(iter(reasons), None)
+    return "; ".join(f"{name}: {reason}" for name, reason in missing.items())
+
 
 def metric_order(name: str) -> tuple:
     """Accuracy by K, then NDCG, Recall, MRR, Coverage; then the representation metrics."""
@@ -60,8 +69,8 @@ def metric_order(name: str) -> tuple:
 
 def metric_columns(runs: pd.DataFrame) -> list[str]:
     """Every metric column of the runs table, accuracy first."""
-    fixed = set(KEY_COLUMNS) | {"status", "reason", "training_status", "train_seconds", "evaluation_seconds",
-                                "device", "tuned", "beta_tuned"}
+    fixed = set(KEY_COLUMNS) | {"beta_reached", "status", "reason", "note", "code_size", "training_status",
+                                "train_seconds", "evaluation_seconds", "device", "tuned", "beta_tuned"}
     return sorted((c for c in runs.columns if c not in fixed), key=metric_order)
 
 
@@ -73,6 +82,8 @@ def summarise_runs(runs: pd.DataFrame) -> pd.DataFrame:
     stats = grouped[metrics + ["train_seconds", "evaluation_seconds"]].agg(["mean", "std", "count"])
     stats.columns = [f"{metric}_{'sd' if stat == 'std' else stat}" for metric, stat in stats.columns]
     stats.insert(0, "beta", grouped["beta"].mean())
-    stats.insert(1, "runs", grouped.size())
-    stats.insert(2, "runs_ok", grouped["status"].agg(lambda s: int((s == "ok").sum())))
+    stats.insert(1, "beta_reached_mean", grouped["beta_reached"].mean())
+    stats.insert(2, "beta_reached_min", grouped["beta_reached"].min())
+    stats.insert(3, "runs", grouped.size())
+    stats.insert(4, "runs_ok", grouped["status"].agg(lambda s: int((s == "ok").sum())))
     return stats.reset_index()

@@ -14,11 +14,23 @@ import numpy as np
 from scipy.spatial.distance import jensenshannon
 
 
+def attribution_problem(attributions: np.ndarray) -> str | None:
+    """Why the score of ``attributions`` is undefined, or None."""
+    if attributions.shape[1] < 2:
+        return f"{attributions.shape[1]} factor(s); the score compares pairs of factors"
+    if not np.isfinite(attributions).all():
+        return "attributions contain non-finite values"
+    silent = np.flatnonzero(attributions.sum(axis=0) <= 0).tolist()
+    if silent:
+        return f"factors {silent} have all-zero attributions (their classifiers use no code dimension)"
+    return None
+
+
 def attribution_score(attributions: np.ndarray) -> float:
-    totals = attributions.sum(axis=0)
-    if attributions.shape[1] < 2 or not np.isfinite(attributions).all() or (totals <= 0).any():
+    """NaN where ``attribution_problem`` names a reason."""
+    if attribution_problem(attributions):
         return float("nan")
-    columns = attributions / totals
+    columns = attributions / attributions.sum(axis=0)
     distances = [jensenshannon(columns[:, j], columns[:, l], base=2)
                  for j, l in combinations(range(columns.shape[1]), 2)]
     return float(np.mean(distances))

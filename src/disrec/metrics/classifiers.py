@@ -96,8 +96,10 @@ class FactorClassifiers:
 
 def fit_factor_classifiers(codes_train: np.ndarray, factors_train: np.ndarray, codes_valid: np.ndarray,
                            factors_valid: np.ndarray, *, kind: str, grid: dict[str, list], seed: int,
-                           scoring: str = "balanced_accuracy", n_jobs: int = 1) -> FactorClassifiers:
-    """Grid-search each factor's hyperparameters on valid (2 stratified folds), refit on train.
+                           scoring: str = "balanced_accuracy", n_folds: int = 2, shuffle: bool = True,
+                           n_jobs: int = 1) -> FactorClassifiers:
+    """Grid-search each factor's hyperparameters on valid (``n_folds`` stratified folds, users shuffled by
+    ``seed`` or, as the study's GridSearchCV(cv=2), in their order), refit on train.
 
     Boosted trees with several ``n_estimators`` use the staged search (same
     result as GridSearchCV, tested); other cases use GridSearchCV itself.
@@ -107,7 +109,7 @@ def fit_factor_classifiers(codes_train: np.ndarray, factors_train: np.ndarray, c
     """
     base = CLASSIFIERS[kind](seed)
     candidates = list(ParameterGrid(grid))
-    folds = StratifiedKFold(2, shuffle=True, random_state=seed)
+    folds = StratifiedKFold(n_folds, shuffle=shuffle, random_state=seed if shuffle else None)
     result = FactorClassifiers(models=[], best_params=[], cv_scores=[])
     for j in range(factors_train.shape[1]):
         y_valid = factors_valid[:, j]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from disrec.metrics import REPRESENTATION_METRICS
-from disrec.metrics.attribution import attribution_score
+from disrec.metrics.attribution import attribution_problem, attribution_score
 from disrec.metrics.classifiers import fit_factor_classifiers, importance_matrix, standardise, undefined_code_reason
 from disrec.metrics.dci import completeness, disentanglement, informativeness
 from disrec.metrics.lime_global import lime_global, lime_global_literal
@@ -31,7 +31,8 @@ def undefined(reason: str) -> dict[str, Any]:
 def representation_metrics(codes_train: np.ndarray, codes_valid: np.ndarray, factors_train: np.ndarray,
                            factors_valid: np.ndarray, factor_names: list[str], settings: dict[str, Any],
                            seed: int, n_jobs: int = 1) -> dict[str, Any]:
-    """{'metrics': {name: value}, 'reason': None or why undefined, 'classifiers': ..., 'seconds': ...}."""
+    """{'metrics': {name: value}, 'reason': None or why all are undefined, 'missing': {name: why NaN},
+    'classifiers': ..., 'seconds': ...}."""
     if factors_train.shape[1] < 2:
         return undefined(f"{factors_train.shape[1]} ground-truth factor(s) kept; the metrics need at least 2")
     for codes, name in ((codes_train, "train"), (codes_valid, "valid_in")):
@@ -45,7 +46,8 @@ def representation_metrics(codes_train: np.ndarray, codes_valid: np.ndarray, fac
     kind = settings["classifier"]
     classifiers = fit_factor_classifiers(z_train, factors_train, z_valid, factors_valid, kind=kind,
                                          grid=settings["grids"][kind], seed=seed,
-                                         scoring=settings["grid_scoring"], n_jobs=n_jobs)
+                                         scoring=settings["grid_scoring"], n_folds=settings["grid_folds"],
+                                         shuffle=settings["grid_shuffle"], n_jobs=n_jobs)
     seconds["classifiers"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -54,18 +56,23 @@ def representation_metrics(codes_train: np.ndarray, codes_valid: np.ndarray, fac
                "informativeness": informativeness(classifiers, z_valid, factors_valid)}
     seconds["dci"] = time.perf_counter() - started
 
-    started = time.perf_counter()
-    lime = lime_global if settings["lime"] == "batched" else lime_global_literal
-    metrics["lime"] = attribution_score(lime(classifiers, z_train, seed))
-    seconds["lime"] = time.perf_counter() - started
+    missing = {}
+    if np.isnan(metrics["disentanglement"]):
+        missing["disentanglement"] = missing["completeness"] = "every importance is 0 (no classifier uses a code)"
 
-    started = time.perf_counter()
-    metrics["shap"] = attribution_score(shap_global(classifiers, z_train))
-    seconds["shap"] = time.perf_counter() - started
+    lime = lime_global if settings["lime"] == "batched" else lime_global_literal
+    attribution = {"lime": lambda: lime(classifiers, z_train, seed), "shap": lambda: shap_global(classifiers, z_train)}
+    for name, attribute in attribution.items():
+        started = time.perf_counter()
+        matrix = attribute()
+        metrics[name] = attribution_score(matrix)
+        if attribution_problem(matrix):
+            missing[name] = attribution_problem(matrix)
+        seconds[name] = time.perf_counter() - started
     log.info("representation metrics %s in %s", {k: round(v, 4) for k, v in metrics.items()},
              {k: round(v, 2) for k, v in seconds.items()})
     return {
-        "metrics": metrics, "reason": None, "seconds": seconds,
+        "metrics": metrics, "reason": None, "missing": missing, "seconds": seconds,
         "classifiers": {name: {"params": params, "cv_score": score} for name, params, score in
                         zip(factor_names, classifiers.best_params, classifiers.cv_scores)},
         "importance": importance.tolist(), "notes": classifiers.notes,

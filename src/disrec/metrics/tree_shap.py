@@ -70,7 +70,8 @@ def tree_shap_values(tree, rows: np.ndarray, background: np.ndarray) -> np.ndarr
 
 def gbt_shap_values(model: GradientBoostingClassifier, rows: np.ndarray, background: np.ndarray) -> np.ndarray:
     """(n, d) SHAP values of a binary GradientBoostingClassifier's log-odds (learning rate x sum of trees)."""
-    # scikit-learn's trees compare float32 inputs with their thresholds.
-    rows32, background32 = rows.astype(np.float32), background.astype(np.float32)
-    total = sum(tree_shap_values(estimator.tree_, rows32, background32) for estimator in model.estimators_[:, 0])
+    # scikit-learn's trees round inputs to float32, then compare them with float64 thresholds: compared in
+    # float32, a threshold between two adjacent float32 values would round onto one of them.
+    rows, background = (a.astype(np.float32).astype(np.float64) for a in (rows, background))
+    total = sum(tree_shap_values(estimator.tree_, rows, background) for estimator in model.estimators_[:, 0])
     return model.learning_rate * total

@@ -12,7 +12,6 @@ from disrec.models.popularity import TopPop
 from disrec.models.puresvd import PureSVD
 
 
-
 def build_model(name: str, n_items: int, settings: dict[str, Any], beta: float | None = None) -> Recommender:
     """A fresh, untrained model from its config entry (``beta`` for the KL models)."""
     if name == "toppop":
@@ -24,13 +23,13 @@ def build_model(name: str, n_items: int, settings: dict[str, Any], beta: float |
     if name == "multidae":
         return MultiDAE(n_items, **common)
     if name == "multivae":
-        return MultiVAE(n_items, **common, beta=beta, total_anneal_steps=settings["total_anneal_steps"])
+        return MultiVAE(n_items, **common, beta=beta, kl_anneal=settings["kl_anneal"])
     if name == "betavae":
         return BetaVAE(n_items, **common, beta=beta)
     if name == "macridvae":
         return MacridVAE(n_items, **common, d_fac=settings["d_fac"], tau=settings["tau"],
                          prior_std=settings["prior_std"], beta=beta,
-                         total_anneal_steps=settings["total_anneal_steps"], code=settings["code"])
+                         kl_anneal=settings["kl_anneal"], code=settings["code"])
     raise ValueError(f"unknown model {name!r}; expected one of {', '.join(MODEL_NAMES)}")
 
 

@@ -18,14 +18,18 @@ from disrec.models.base import Recommender, kl_schedule
 
 
 class TanhMLP(nn.Module):
-    """Linear layers of the given sizes with tanh between them (none after the last)."""
+    """Linear layers of the given sizes with tanh between them (none after the last).
+
+    Weights start glorot-uniform and biases from a normal of sd 0.001 truncated at two sd, as the study's
+    (and Liang et al.'s) TensorFlow initialisers.
+    """
 
     def __init__(self, sizes: list[int]):
         super().__init__()
         self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         for layer in self.layers:
             nn.init.xavier_uniform_(layer.weight)
-            nn.init.normal_(layer.bias, std=0.001)
+            nn.init.trunc_normal_(layer.bias, std=0.001, a=-0.002, b=0.002)
 
     def forward(self, h: torch.Tensor, start: int = 0) -> torch.Tensor:
         """Apply the layers from ``start`` on; with start > 0, ``h`` is the output of layer start - 1."""
@@ -65,19 +69,19 @@ class MultiDAE(Recommender):
 
 
 class MultiVAE(Recommender):
-    """KL weight annealed: min(beta, step / total_anneal_steps); ``total_anneal_steps=None`` fixes it at beta."""
+    """KL weight annealed to beta over ``kl_anneal`` (see ``kl_schedule``); ``kl_anneal=None`` fixes it at beta."""
 
     def __init__(self, n_items: int, code_dim: int, hidden: list[int], keep_prob: float, l2_reg: float,
-                 beta: float, total_anneal_steps: int | None):
+                 beta: float, kl_anneal: dict | None):
         super().__init__()
         self.keep_prob, self.l2_reg = keep_prob, l2_reg
-        self.beta, self.total_anneal_steps = beta, total_anneal_steps
+        self.beta, self.kl_anneal = beta, kl_anneal
         self.code_dim = code_dim
         self.encoder = TanhMLP([n_items, *hidden, 2 * code_dim])
         self.decoder = TanhMLP([code_dim, *hidden[::-1], n_items])
 
-    def kl_weight(self, step: int) -> float:
-        return kl_schedule(step, self.beta, self.total_anneal_steps)
+    def kl_weight(self, step: int, steps_per_epoch: int) -> float:
+        return kl_schedule(step, self.beta, self.kl_anneal, steps_per_epoch)
 
     def _posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = F.dropout(F.normalize(x, dim=1), p=1 - self.keep_prob, training=self.training)
@@ -107,4 +111,4 @@ class BetaVAE(MultiVAE):
 
     def __init__(self, n_items: int, code_dim: int, hidden: list[int], keep_prob: float, l2_reg: float,
                  beta: float):
-        super().__init__(n_items, code_dim, hidden, keep_prob, l2_reg, beta, total_anneal_steps=None)
+        super().__init__(n_items, code_dim, hidden, keep_prob, l2_reg, beta, kl_anneal=None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import scipy.sparse as sp
 import torch
 from torch import nn
@@ -25,8 +27,9 @@ class Recommender(nn.Module):
     def loss(self, x: torch.Tensor, kl_weight: float) -> tuple[torch.Tensor, dict[str, float]]:
         raise NotImplementedError
 
-    def kl_weight(self, step: int) -> float:
-        """Weight of the KL term at optimisation step ``step`` (0 for models without one)."""
+    def kl_weight(self, step: int, steps_per_epoch: int) -> float:
+        """Weight of the KL term at optimisation step ``step`` (0 for models without one); ``steps_per_epoch``
+        lets an annealing length given in epochs scale with the data."""
         return 0.0
 
     def scores(self, x: torch.Tensor) -> torch.Tensor:
@@ -40,8 +43,14 @@ class Recommender(nn.Module):
         return sum(p.pow(2).sum() for p in self.parameters() if p.dim() >= 2)
 
 
-def kl_schedule(step: int, beta: float, total_anneal_steps: int | None) -> float:
-    """min(beta, step / total_anneal_steps); a fixed ``beta`` when ``total_anneal_steps`` is None."""
-    if total_anneal_steps is None:
+def kl_schedule(step: int, beta: float, anneal: dict[str, Any] | None, steps_per_epoch: int) -> float:
+    """min(beta, step / annealing length); a fixed ``beta`` when ``anneal`` is None.
+
+    ``anneal`` is ``{"length": n, "unit": "steps"}`` (a fixed number of optimisation steps, as the study's
+    MultiVAE: 200,000) or ``{"length": e, "unit": "epochs"}`` (e epochs' worth of batches, as the study's
+    MacridVAE: 5), which reaches beta after the same share of training whatever the number of users.
+    """
+    if anneal is None:
         return beta
-    return min(beta, step / total_anneal_steps)
+    length = anneal["length"] * (steps_per_epoch if anneal["unit"] == "epochs" else 1)
+    return min(beta, step / length)

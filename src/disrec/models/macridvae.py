@@ -4,11 +4,14 @@ K = ``code_dim`` concept prototypes and items embedded in ``d_fac`` dimensions;
 each item is softly assigned to concepts by the cosine similarity to the
 prototypes / tau (Gumbel-softmax samples while training, softmax at
 evaluation). For concept k the user's row, masked by the items' assignment to
-k, is encoded to a unit-norm mean mu_k; item logits are a mixture over
-concepts of exp(cos(z_k, item) / tau). The KL weight is annealed to beta as in
-MultiVAE. The KL term follows the original code: with mu_k on the unit sphere,
-it keeps only the variance part. Input dropout is drawn once per user row and
-shared by the K concept inputs (as in RecBole's implementation).
+k, is L2-normalised, then dropped out with a mask of its own (as the study's
+``q_graph_k`` and Ma et al.'s code: normalising first keeps dropout's 1/keep
+rescaling, so training and evaluation inputs have the same scale), and encoded
+to a unit-norm mean mu_k; item logits are a mixture over concepts of
+exp(cos(z_k, item) / tau). The KL weight is annealed to beta as in MultiVAE.
+The KL term follows the original code: with mu_k on the unit sphere, it keeps
+only the variance part. Weights, item and prototype embeddings start
+glorot-uniform, as the study's.
 
 User code: mu (K x d_fac) averaged over d_fac (K numbers, as the study did), or
 flattened (``code: full``, K * d_fac numbers, concept-major order).
@@ -23,23 +26,26 @@ from torch import nn
 from disrec.models.autoencoders import TanhMLP, multinomial_nll
 from disrec.models.base import Recommender, kl_schedule
 
+# tf.nn.l2_normalize's floor on the squared norm, which the study's code uses.
+NORM_EPSILON = 1e-12
+
 
 class MacridVAE(Recommender):
     def __init__(self, n_items: int, code_dim: int, d_fac: int, hidden: list[int], keep_prob: float,
-                 l2_reg: float, tau: float, prior_std: float, beta: float, total_anneal_steps: int | None,
+                 l2_reg: float, tau: float, prior_std: float, beta: float, kl_anneal: dict | None,
                  code: str = "mean"):
         super().__init__()
         self.n_concepts, self.d_fac = code_dim, d_fac
         self.keep_prob, self.l2_reg, self.tau, self.prior_std = keep_prob, l2_reg, tau, prior_std
-        self.beta, self.total_anneal_steps, self.code = beta, total_anneal_steps, code
+        self.beta, self.kl_anneal, self.code = beta, kl_anneal, code
         self.items = nn.Parameter(torch.empty(n_items, d_fac))
         self.prototypes = nn.Parameter(torch.empty(code_dim, d_fac))
-        nn.init.xavier_normal_(self.items)
-        nn.init.xavier_normal_(self.prototypes)
+        nn.init.xavier_uniform_(self.items)
+        nn.init.xavier_uniform_(self.prototypes)
         self.encoder = TanhMLP([n_items, *hidden, 2 * d_fac])
 
-    def kl_weight(self, step: int) -> float:
-        return kl_schedule(step, self.beta, self.total_anneal_steps)
+    def kl_weight(self, step: int, steps_per_epoch: int) -> float:
+        return kl_schedule(step, self.beta, self.kl_anneal, steps_per_epoch)
 
     def concept_assignment(self) -> torch.Tensor:
         """(n_items, K) soft assignment of items to concepts; each row sums to 1."""
@@ -48,21 +54,40 @@ class MacridVAE(Recommender):
             return F.gumbel_softmax(logits, tau=1.0, hard=False, dim=1)
         return torch.softmax(logits, dim=1)
 
-    def _posterior(self, x: torch.Tensor, assignment: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def concept_inputs(self, x: torch.Tensor, assignment: torch.Tensor,
+                       dropout_scale: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The K encoder inputs at the nonzeros of ``x``: (rows, cols, values (nnz, K)).
+
+        values[e, k] = x[r, c] * a[c, k] / ||x[r] * a[:, k]|| times the dropout scale of (r, c, k): 0 or
+        1 / keep_prob, drawn independently per concept while training. ``dropout_scale`` (nnz, K) replaces
+        the draw (to compare with a dense computation under the same masks).
+        """
+        rows, cols = x.nonzero(as_tuple=True)
+        values = x[rows, cols].unsqueeze(1) * assignment[cols]
+        squared = torch.zeros(len(x), self.n_concepts, dtype=x.dtype, device=x.device).index_add_(
+            0, rows, values * values)
+        values = values * squared.clamp_min(NORM_EPSILON).rsqrt()[rows]
+        if dropout_scale is None and self.training:
+            dropout_scale = torch.bernoulli(torch.full_like(values, self.keep_prob)) / self.keep_prob
+        if dropout_scale is not None:
+            values = values * dropout_scale
+        return rows, cols, values
+
+    def _posterior(self, x: torch.Tensor, assignment: torch.Tensor,
+                   dropout_scale: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """mu (b, K, d_fac) on the unit sphere and log-variance (b, K, d_fac).
 
-        Concept k's encoder input is normalise(x * assignment[:, k]). Its first
-        (linear) layer is computed as x @ (assignment[:, k] * W) / ||x * assignment[:, k]||
-        with x sparse, which is the same number at a fraction of the cost of
-        building the (b, K, n_items) masked inputs.
+        The first (linear) layer sees only the nonzeros of the K masked rows: they form one sparse
+        (b * K, n_items) matrix, so its cost grows with the interactions, not with b * K * n_items
+        (equal to the dense computation under the same masks: tested).
         """
-        x = F.dropout(x, p=1 - self.keep_prob, training=self.training)  # once per row, shared by concepts
+        rows, cols, values = self.concept_inputs(x, assignment, dropout_scale)
+        k = self.n_concepts
+        index = torch.stack([(rows.unsqueeze(1) * k + torch.arange(k, device=x.device)).flatten(),
+                             cols.repeat_interleave(k)])
+        stacked = torch.sparse_coo_tensor(index, values.flatten(), (len(x) * k, x.shape[1]), check_invariants=False)
         first = self.encoder.layers[0]
-        n_items, hidden = first.weight.shape[1], first.weight.shape[0]
-        per_concept_weight = assignment.unsqueeze(2) * first.weight.T.unsqueeze(1)  # (n_items, K, hidden)
-        pre = torch.sparse.mm(x.to_sparse(), per_concept_weight.reshape(n_items, -1))
-        norms = ((x * x) @ (assignment * assignment)).clamp_min(1e-24).sqrt()  # (b, K); clamped first: finite grads
-        h = pre.reshape(len(x), self.n_concepts, hidden) / norms.unsqueeze(2) + first.bias
+        h = (torch.sparse.mm(stacked, first.weight.T) + first.bias).reshape(len(x), k, -1)
         h = self.encoder(h, start=1)
         return F.normalize(h[..., : self.d_fac], dim=2), -h[..., self.d_fac:]
 

@@ -22,6 +22,13 @@ def accuracy_names(ks: list[int]) -> list[str]:
     return [f"{metric}@{k}" for k in sorted(ks) for metric in ACCURACY_METRICS]
 
 
+def beta_note(beta: float | None, reached: float | None) -> str | None:
+    """A note when the final fit's KL weight stopped short of the configured beta (annealing too long)."""
+    if beta is None or reached is None or reached >= beta * (1 - 1e-9):
+        return None
+    return f"KL weight reached {reached:.4g}, below beta {beta:g}: annealing was longer than the final fit"
+
+
 def evaluate_run(dataset: str, model_name: str, evaluation: dict[str, Any], seed: int, threads: int, *,
                  user_ids: str, item_ids: str, train_split: str, test_out: str, weights: str, training_report: str,
                  codes_train: str, codes_valid_in: str, factors_train: str, factors_valid_in: str,
@@ -61,14 +68,19 @@ def evaluate_run(dataset: str, model_name: str, evaluation: dict[str, Any], seed
         seconds.update(representation["seconds"])
         if representation["reason"]:
             missing = {name: representation["reason"] for name in REPRESENTATION_METRICS}
+        missing.update(representation.get("missing", {}))
+        missing.update({name: "not finite" for name, value in metrics.items()
+                        if (value is None or np.isnan(value)) and name not in missing})
         status = "representation-undefined" if representation["reason"] else "ok"
 
     write_json({
         "dataset": dataset, "model": model_name, "beta": beta, "beta_tuned": training["beta_tuned"], "seed": seed,
+        "beta_reached": training["beta_reached"], "code_size": training["code_size"],
         "tuned": training["tuned"], "status": status, "reason": next(iter(missing.values()), None),
         "metrics": {name: (None if value is None or np.isnan(value) else value) for name, value in metrics.items()},
         "missing": missing,
         "training_status": training["status"], "training_reason": training["reason"],
+        "training_note": beta_note(beta, training["beta_reached"]),
         "train_seconds": training["train_seconds"], "device": training["device"],
         "evaluation_seconds": seconds,
         "classifiers": representation.get("classifiers"), "importance": representation.get("importance"),

@@ -30,9 +30,11 @@ def build_runs_table(evaluations: list[str], *, runs_parquet: str, runs_csv: str
     write_csv(summarise_runs(runs), summary_csv)
 
 
-def build_correlations(runs_parquet: str, *, by_dataset: str, by_model: str) -> None:
-    """Within each dataset (subject = model variant) and, with 2+ datasets, within each model (subject = dataset)."""
+def build_correlations(runs_parquet: str, models: list[str], *, by_dataset: str, by_model: str) -> None:
+    """Within each dataset (subject = model variant) and, with 2+ datasets, within each model (subject = dataset);
+    only the runs of ``models`` (the study correlated every model with a representation: TopPop out)."""
     runs = pd.read_parquet(runs_parquet)
+    runs = runs[runs["model"].isin(models)]
     write_csv(rm_corr_table(runs, "dataset", "variant"), by_dataset)
     if runs["dataset"].nunique() >= 2:
         write_csv(rm_corr_table(runs, "variant", "dataset"), by_model)
@@ -47,11 +49,11 @@ def build_reference_comparison(runs_parquet: str, reference_csv: str, names: dic
     write_csv(comparison, output)
 
 
-def draw_correlation_figures(by_dataset: str, by_model: str, *, dataset_pdf: str, dataset_png: str,
-                             model_pdf: str, model_png: str) -> None:
+def draw_correlation_figures(by_dataset: str, by_model: str, models: list[str], *, dataset_pdf: str,
+                             dataset_png: str, model_pdf: str, model_png: str) -> None:
     figures.correlation_heatmaps(pd.read_csv(by_dataset), "dataset",
-                                 "Repeated-measures correlation within each dataset (subject = model variant)",
-                                 dataset_pdf, dataset_png)
+                                 "Repeated-measures correlation within each dataset (subject = model variant; "
+                                 f"models: {', '.join(models)})", dataset_pdf, dataset_png)
     figures.correlation_heatmaps(pd.read_csv(by_model), "variant",
                                  "Repeated-measures correlation within each model variant (subject = dataset)",
                                  model_pdf, model_png)

@@ -2,8 +2,9 @@
 
 Gradient-trained models are fit twice (SPEC section 4): first on ``valid_in``
 with early stopping on NDCG@K of ``valid_out`` (restoring the best weights),
-then afresh on ``train`` for the best epoch count found. Closed-form models
-are fit once on ``train``. A failed fit (non-finite loss) or codes that are
+then afresh on ``train`` for the epoch count that fit chose
+(``training.final_epochs``). Closed-form models are fit once on ``train``.
+The KL weight of the final fit's last step is the run's beta reached. A failed fit (non-finite loss) or codes that are
 non-finite or constant are recorded as the run's status, not raised, so the
 rest of the study goes on.
 """
@@ -25,7 +26,7 @@ from disrec.metrics.accuracy import evaluate_ranking
 from disrec.metrics.classifiers import bad_code_columns
 from disrec.models import Recommender, build_model
 from disrec.storage import atomic_path, read_json, read_parquet, write_json, write_parquet
-from disrec.training import TrainingLog, train
+from disrec.training import TrainingLog, final_fit_epochs, train
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def _summary(record: TrainingLog | None) -> dict[str, Any] | None:
     if record is None:
         return None
     return {"epochs": record.epochs, "best_epoch": record.best_epoch, "best_valid_score": record.best_score,
+            "stopped_early": record.stopped_early, "kl_weight_reached": record.kl_weight_reached,
             "status": record.status, "reason": record.reason, "seconds": record.seconds, "curve": _curve(record)}
 
 
@@ -122,7 +124,8 @@ def train_run(dataset: str, model_name: str, settings: dict[str, Any], training:
     else:
         selection = selection_fit(model, settings, training, seed, matrices, device)
         if selection.status == "ok":
-            epochs = selection.best_epoch or selection.epochs
+            epochs = final_fit_epochs(selection, training["final_epochs"], training["eval_every"],
+                                      training["patience"], settings["max_epochs"])
             log.info("final fit on train for %d epochs", epochs)
             model = fresh_model()
             final = train(model, matrices["train"], max_epochs=epochs, lr=settings["lr"],
@@ -146,6 +149,7 @@ def train_run(dataset: str, model_name: str, settings: dict[str, Any], training:
     write_parquet(codes_table(codes["valid_in"], n_users), codes_valid_in)
     write_json({
         "dataset": dataset, "model": model_name, "beta": beta, "seed": seed,
+        "beta_reached": final.kl_weight_reached if final is not None and beta is not None else None,
         "status": status, "reason": reason, "constant_code_dims": constant,
         "code_size": None if codes["train"] is None else int(codes["train"].shape[1]),
         "device": str(device), "device_name": describe_device(device), "threads": threads,
