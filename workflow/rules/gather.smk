@@ -1,13 +1,22 @@
 # Gather: the runs table, summaries, correlations, the reference comparison and the figures.
 
+from disrec.analysis.correlation import EXTRA_TABLES, PARTIAL_COVARIATE, correlation_metrics
+
 TABLES = f"{RESULTS}/tables"
 FIGURES = f"{RESULTS}/figures"
 REFERENCE_CSV = config["reference_csv"] or f"{workflow.basedir}/reference/dervishaj2025_released_runs.csv"
 
 
+wildcard_constraints:
+    table="|".join(EXTRA_TABLES),
+
+
 localrules:
     runs_table,
     correlations,
+    more_correlations,
+    more_correlation_figures,
+    controllability_figure,
     reference_comparison,
     correlation_figures,
     beta_tradeoff_figure,
@@ -38,10 +47,32 @@ rule correlations:
         by_model=report(f"{TABLES}/rmcorr_by_model.csv", caption="../report/rmcorr.rst", category="Tables"),
     params:
         models=config["analysis"]["correlation_models"],
+        metrics=correlation_metrics(config["analysis"], "study"),
+        covariate=None,
     conda:
         "../../envs/report.yaml"
     log:
         f"{LOGS}/correlations.log",
+    script:
+        "../scripts/correlations.py"
+
+
+rule more_correlations:
+    input:
+        runs=rules.runs_table.output.runs_parquet,
+    output:
+        by_dataset=report(f"{TABLES}/rmcorr_{{table}}_by_dataset.csv", caption="../report/rmcorr_more.rst",
+                          category="Tables"),
+        by_model=report(f"{TABLES}/rmcorr_{{table}}_by_model.csv", caption="../report/rmcorr_more.rst",
+                        category="Tables"),
+    params:
+        models=config["analysis"]["correlation_models"],
+        metrics=lambda w: correlation_metrics(config["analysis"], w.table),
+        covariate=lambda w: PARTIAL_COVARIATE if w.table == "partial" else None,
+    conda:
+        "../../envs/report.yaml"
+    log:
+        f"{LOGS}/correlations_{{table}}.log",
     script:
         "../scripts/correlations.py"
 
@@ -76,12 +107,51 @@ rule correlation_figures:
                          category="Figures"),
     params:
         models=config["analysis"]["correlation_models"],
+        metrics=correlation_metrics(config["analysis"], "study"),
+        table="study",
     conda:
         "../../envs/report.yaml"
     log:
         f"{LOGS}/correlation_figures.log",
     script:
         "../scripts/correlation_figures.py"
+
+
+rule more_correlation_figures:
+    input:
+        by_dataset=rules.more_correlations.output.by_dataset,
+        by_model=rules.more_correlations.output.by_model,
+    output:
+        dataset_pdf=f"{FIGURES}/rmcorr_{{table}}_by_dataset.pdf",
+        dataset_png=report(f"{FIGURES}/rmcorr_{{table}}_by_dataset.png", caption="../report/rmcorr_figure.rst",
+                           category="Figures"),
+        model_pdf=f"{FIGURES}/rmcorr_{{table}}_by_model.pdf",
+        model_png=report(f"{FIGURES}/rmcorr_{{table}}_by_model.png", caption="../report/rmcorr_figure.rst",
+                         category="Figures"),
+    params:
+        models=config["analysis"]["correlation_models"],
+        metrics=lambda w: correlation_metrics(config["analysis"], w.table),
+        table=lambda w: w.table,
+    conda:
+        "../../envs/report.yaml"
+    log:
+        f"{LOGS}/correlation_figures_{{table}}.log",
+    script:
+        "../scripts/correlation_figures.py"
+
+
+rule controllability_figure:
+    input:
+        evaluations=run_targets(rules.evaluate.output.report),
+    output:
+        pdf=f"{FIGURES}/controllability.pdf",
+        png=report(f"{FIGURES}/controllability.png", caption="../report/controllability.rst", category="Figures"),
+    conda:
+        "../../envs/report.yaml"
+    log:
+        f"{LOGS}/controllability_figure.log",
+    script:
+        "../scripts/controllability_figure.py"
 
 
 rule beta_tradeoff_figure:

@@ -17,9 +17,26 @@ import pandas as pd
 import pingouin as pg
 from scipy.stats import norm
 
-from disrec.analysis.runs_table import CORRELATED
+from disrec.analysis.partial_correlation import rm_partial_corr
+from disrec.metrics import REPRESENTATION_METRICS
 
 COLUMNS = ["group", "x", "y", "r", "p", "dof", "ci95_low", "ci95_high", "n", "subjects", "reason"]
+# The tables beside the study's (analysis.correlated): rmcorr_{table}_by_dataset.csv and _by_model.csv.
+EXTRA_TABLES = ("extended", "chance", "partial")
+PARTIAL_COVARIATE = "code_size"
+
+
+def correlation_metrics(analysis: dict, table: str) -> list[str]:
+    """The runs-table columns a correlation table pairs: ``study`` = analysis.correlated, ``extended`` and
+    ``partial`` = analysis.extended, ``chance`` = analysis.correlated with every representation metric
+    replaced by its normalised form (m - null) / (1 - null)."""
+    if table == "study":
+        return list(analysis["correlated"])
+    if table == "chance":
+        return [f"{name}_normalised" if name in REPRESENTATION_METRICS else name for name in analysis["correlated"]]
+    if table in ("extended", "partial"):
+        return list(analysis["extended"])
+    raise ValueError(f"unknown correlation table {table!r}; expected study or one of {', '.join(EXTRA_TABLES)}")
 
 
 def rm_corr_pair(frame: pd.DataFrame, x: str, y: str, subject: str) -> dict:
@@ -46,12 +63,15 @@ def fisher_interval(r: float, n: int, confidence: float = 0.95) -> tuple[float, 
     return float(np.tanh(centre - half_width)), float(np.tanh(centre + half_width))
 
 
-def rm_corr_table(runs: pd.DataFrame, group_by: str, subject: str,
-                  metrics: list[str] = list(CORRELATED)) -> pd.DataFrame:
-    """One row per (group, metric pair): r, p, dof, 95% CI, observations n and subjects."""
+def rm_corr_table(runs: pd.DataFrame, group_by: str, subject: str, metrics: list[str],
+                  covariate: str | None = None) -> pd.DataFrame:
+    """One row per (group, metric pair): r, p, dof, 95% CI, observations n and subjects; with ``covariate``,
+    the repeated-measures partial correlation at a fixed covariate (``rm_partial_corr``) and a note column."""
     rows = []
     for group, frame in runs.groupby(group_by, sort=False):
         for x, y in combinations(metrics, 2):
-            rows.append({"group": group, **rm_corr_pair(frame, x, y, subject)})
-    table = pd.DataFrame(rows, columns=COLUMNS)
+            row = rm_corr_pair(frame, x, y, subject) if covariate is None else rm_partial_corr(
+                frame, x, y, subject, covariate)
+            rows.append({"group": group, **row})
+    table = pd.DataFrame(rows, columns=COLUMNS if covariate is None else [*COLUMNS, "note"])
     return table.rename(columns={"group": group_by})
