@@ -108,3 +108,15 @@ def test_constant_codes_make_representation_metrics_undefined(dataset, factor_fi
     assert result["status"] == "representation-undefined"
     assert result["missing"]["lime"] == "train codes are constant in columns [3]"
     assert result["metrics"]["ndcg@10"] is not None
+
+
+@pytest.mark.parametrize("name", ["macridvae", "betavae"])
+def test_planted_factors_score_no_worse_than_permuted_ones(dataset, factor_files, tmp_path, name):
+    _, outputs = run_model(dataset, tmp_path, name, model_config(max_epochs=20))
+    result = evaluate(dataset, factor_files, tmp_path, name, outputs)
+    metrics = result["metrics"]
+    for metric in ("disentanglement", "completeness", "informativeness", "lime", "shap", "mig", "sap",
+                   "explicitness"):
+        assert metrics[metric] >= metrics[f"{metric}_null"] - 0.02, (metric, metrics[metric],
+                                                                     metrics[f"{metric}_null"])
+    assert metrics["informativeness"] > metrics["informativeness_null"] + 0.05
