@@ -109,12 +109,10 @@ def traversal_report(traversal: Traversal, factor_names: list[str]) -> dict[str,
 
 def representation_metrics(codes_train: np.ndarray, codes_valid: np.ndarray, factors_train: np.ndarray,
                            factors_valid: np.ndarray, factor_names: list[str], settings: dict[str, Any],
-                           seed: int, n_jobs: int = 1, traverse: Traverse | None = None,
-                           no_traversal: str | None = None) -> dict[str, Any]:
+                           seed: int, n_jobs: int = 1, traverse: Traverse | None = None) -> dict[str, Any]:
     """{'metrics': {name: value}, 'missing': {name: reason}, 'reason': None or why all are undefined, ...}.
 
-    ``traverse`` runs controllability for a model that decodes its code;
-    without it, ``no_traversal`` says why controllability is missing.
+    ``traverse`` runs controllability for a model that decodes its code; without it controllability is missing.
     """
     if factors_train.shape[1] < 2:
         return undefined(f"{factors_train.shape[1]} ground-truth factor(s) kept; the metrics need at least 2")
@@ -146,7 +144,7 @@ def representation_metrics(codes_train: np.ndarray, codes_valid: np.ndarray, fac
     if traverse is None:
         for name in ("controllability", *TRAVERSAL_SUMMARIES):
             metrics[name] = float("nan")
-            missing[name] = no_traversal or "the model does not decode from its code"
+            missing[name] = "the model does not decode from its code"
     else:
         started = time.perf_counter()
         result = traverse(importance, factors_train)
@@ -161,8 +159,8 @@ def representation_metrics(codes_train: np.ndarray, codes_valid: np.ndarray, fac
 
     def null_scores(permuted_train: np.ndarray, permuted_valid: np.ndarray) -> dict[str, float]:
         refit = refit_classifiers(classifiers, z_train, permuted_train)
-        scores, _, _, null_importance = score_codes(z_train, z_valid, permuted_train, permuted_valid, refit, settings,
-                                                 seed)
+        scores, _, _, null_importance = score_codes(z_train, z_valid, permuted_train, permuted_valid, refit,
+                                                    settings, seed)
         if traverse is not None:
             scores["controllability"] = traverse(null_importance, permuted_train).score
         return scores
