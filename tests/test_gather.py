@@ -241,3 +241,12 @@ def test_controllability_figure_picks_the_median_seed_and_factor(gathered):
     draw_controllability(paths, pdf=str(folder / "ctrl.pdf"), png=str(folder / "ctrl.png"))
     with Image.open(folder / "ctrl.png") as image:
         assert image.width > 600 and len(np.unique(np.asarray(image.convert("L")))) > 20
+
+
+def test_a_subject_seen_once_is_left_out_not_a_crash():
+    from disrec.analysis.correlation import rm_corr_pair
+
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"x": rng.random(13), "y": rng.random(13), "s": [0] * 4 + [1] * 4 + [2] * 4 + [3]})
+    row = rm_corr_pair(frame, "x", "y", "s")
+    assert row["subjects"] == 3 and row["n"] == 12 and row["dof"] == 12 - 3 - 1 and np.isfinite(row["r"])

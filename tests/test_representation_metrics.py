@@ -300,3 +300,12 @@ def test_the_null_refits_the_searched_classifiers_on_permuted_factors():
     again = representation_metrics(codes, valid_codes, factors, valid_factors, list("ABCD"), settings,
                                    seed=0)["metrics"]
     np.testing.assert_equal(again, metrics)  # seeded permutations: the same null every time (NaN == NaN)
+
+
+def test_nearly_identical_attribution_columns_score_zero_not_nan():
+    """Complementary factors (B = not A) are explained alike: scipy's distance of columns equal up to rounding
+    is the square root of a divergence that can come out at -1e-17."""
+    rng = np.random.default_rng(0)
+    column = rng.random(7)
+    twins = np.stack([column, column * (1 + rng.normal(size=7) * 1e-15)], axis=1)
+    assert attribution_score(twins) == pytest.approx(0.0, abs=1e-7)

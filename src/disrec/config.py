@@ -122,6 +122,14 @@ def _check_references(config: dict) -> list[str]:
                     f"key 'datasets.{name}.generator.max_concepts_per_user': {generator['max_concepts_per_user']} "
                     f"is above n_concepts={generator['n_concepts']} (expected at most n_concepts)"
                 )
+        rating_key = {"recbole-atomic": ("rating_field",), "table": ("interactions", "rating_column")}.get(
+            settings["loader"])
+        if rating_key and _nested(settings, rating_key) is None and settings["rating_threshold"] > 1:
+            problems.append(
+                f"key 'datasets.{name}.rating_threshold': {settings['rating_threshold']} would drop every row: "
+                f"datasets.{name}.{'.'.join(rating_key)} is null, so every row is an interaction with rating 1 "
+                f"(expected rating_threshold <= 1)"
+            )
     for name in config["tuning"]["datasets"]:
         if name not in config["datasets"]:
             problems.append(f"key 'tuning.datasets': unknown dataset {name!r} (expected a name under 'datasets')")
@@ -150,6 +158,12 @@ def correlatable_metrics(ks: list[int]) -> list[str]:
     controllability's summaries and every metric's chance forms."""
     return [*accuracy_names(ks), *REPRESENTATION_METRICS, *TRAVERSAL_SUMMARIES,
             *[name for metric in REPRESENTATION_METRICS for name in chance_names(metric)]]
+
+
+def _nested(mapping: dict, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        mapping = mapping[key]
+    return mapping
 
 
 def _check_writable(config: dict) -> list[str]:

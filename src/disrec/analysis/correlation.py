@@ -41,11 +41,15 @@ def correlation_metrics(analysis: dict, table: str) -> list[str]:
 
 def rm_corr_pair(frame: pd.DataFrame, x: str, y: str, subject: str) -> dict:
     data = frame[[x, y, subject]].dropna()
+    # A subject seen once has no within-subject variation to contribute (and stops pingouin's ANCOVA).
+    sizes = data.groupby(subject)[x].transform("size")
+    data = data[sizes >= 2]
     subjects = int(data[subject].nunique())
     row = {"x": x, "y": y, "r": np.nan, "p": np.nan, "dof": np.nan, "ci95_low": np.nan, "ci95_high": np.nan,
            "n": len(data), "subjects": subjects, "reason": None}
     if subjects < 3:
-        row["reason"] = f"rm_corr needs at least 3 subjects ({subject}) with both metrics; found {subjects}"
+        row["reason"] = (f"rm_corr needs at least 3 subjects ({subject}) with both metrics in 2 or more runs; "
+                         f"found {subjects}")
         return row
     if data.groupby(subject)[x].nunique().max() < 2 or data.groupby(subject)[y].nunique().max() < 2:
         row["reason"] = "a metric does not vary within any subject"
