@@ -6,7 +6,7 @@ import pandas as pd
 import pingouin as pg
 import pytest
 
-from disrec.analysis.partial_correlation import rm_partial_corr
+from disrec.analysis.correlation import rm_partial_corr
 
 
 def runs(seed=0, subjects=4, seeds=5, size_within=False):
