@@ -3,7 +3,8 @@ import os
 
 from disrec.config import validate_config
 from disrec.datasets import missing_raw_files
-from disrec.errors import DataSourceError
+from disrec.errors import DataFormatError, DataSourceError
+from disrec.steps.data import user_data_problems
 from snakemake.utils import min_version
 
 min_version("9.27")
@@ -26,10 +27,15 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/gather.smk"
 
 
-# Raw files that are neither present nor downloadable stop the run here, before any job.
-missing = missing_raw_files(config, lambda name: os.path.exists(f"{DATA}/{name}/provenance.json"))
+# Raw files that are neither present nor downloadable, and own-data files that cannot be read or give
+# fewer than two usable concepts, stop the run here, before any job.
+is_prepared = lambda name: os.path.exists(f"{DATA}/{name}/provenance.json")
+missing = missing_raw_files(config, is_prepared)
 if missing:
     raise DataSourceError("raw data missing, nothing was run:\n  - " + "\n  - ".join(missing))
+invalid = user_data_problems(config, is_prepared)
+if invalid:
+    raise DataFormatError("raw data invalid, nothing was run:\n  - " + "\n  - ".join(invalid))
 
 
 rule all:
@@ -40,6 +46,9 @@ rule all:
         rules.correlations.output,
         rules.reference_comparison.output,
         rules.correlation_figures.output,
+        expand(rules.more_correlations.output, table=EXTRA_TABLES),
+        expand(rules.more_correlation_figures.output, table=EXTRA_TABLES),
+        rules.controllability_figure.output,
         rules.beta_tradeoff_figure.output,
         expand(rules.metrics_figure.output, dataset=DATASETS),
         rules.tuning_figure.output if tuned_runs() else [],

@@ -313,3 +313,27 @@ def test_puresvd_rank_above_the_matrix_size_is_a_clear_error():
     model = build_model("puresvd", 5, {"code_dim": 8})
     with pytest.raises(ConfigError, match=r"code_dim \(the rank\) is 8, above min\(users, items\) = 5"):
         model.fit(sp.random(30, 5, density=0.5, format="csr", random_state=0), seed=1)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES[1:])
+def test_models_with_a_code_decode_it_and_a_shift_moves_exactly_that_code_dimension(name):
+    torch.manual_seed(0)
+    config = model_config(code_dim=4)
+    config["models"]["puresvd"]["code_dim"] = 4
+    matrix = interaction_matrix(pd.DataFrame({"user": np.repeat(np.arange(30), 5),
+                                              "item": np.random.default_rng(0).integers(0, 60, 150)}), 30, 60)
+    model = build_model(name, 60, {k: v for k, v in config["models"][name].items() if k != "betas"},
+                        BETAS.get(name))
+    if model.closed_form:
+        model.fit(matrix, seed=0)
+    model.eval()
+    x = torch.from_numpy(matrix.toarray())
+    with torch.no_grad():
+        latent = model.decoder_input(x)
+        assert torch.allclose(model.decode_shifted(latent, 1, 0.0), model.scores(x), atol=1e-5)
+        shifted = model.decode_shifted(latent, 1, 0.5)
+        assert not torch.allclose(shifted, model.scores(x), atol=1e-3)
+        if name == "macridvae":  # the code summarises the decoder input: a shift of every entry moves it by the step
+            assert torch.allclose(model.codes(x), latent.mean(dim=2), atol=1e-6)
+        else:
+            assert torch.equal(model.codes(x), latent)

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 FAST = {"hidden": [32], "max_epochs": 10, "batch_size": 100}
 GATHER = {"runs_table", "correlations", "reference_comparison", "correlation_figures", "beta_tradeoff_figure",
-          "metrics_figure", "all"}
+          "metrics_figure", "more_correlations", "more_correlation_figures", "controllability_figure", "all"}
 
 
 def tiny_config(tmp_path):
@@ -69,7 +69,11 @@ def test_every_output_exists_and_parses(study):
     assert pd.read_csv(results / "tables" / "runs.csv").shape == runs.shape
     summary = pd.read_csv(results / "tables" / "summary.csv")
     assert len(summary) == 3 and (summary["runs"] == 2).all()
-    for name in ("rmcorr_by_dataset", "rmcorr_by_model", "beta_tradeoff", "metrics_synthetic"):
+    for table in ("extended", "chance", "partial"):
+        assert pd.read_csv(results / "tables" / f"rmcorr_{table}_by_dataset.csv")["x"].notna().all()
+    assert runs["controllability"].notna().all() and runs["shap_null"].notna().all()
+    for name in ("rmcorr_by_dataset", "rmcorr_by_model", "beta_tradeoff", "metrics_synthetic", "controllability",
+                 "rmcorr_extended_by_dataset", "rmcorr_chance_by_dataset", "rmcorr_partial_by_dataset"):
         with Image.open(results / "figures" / f"{name}.png") as image:
             assert image.width > 400 and len(np.unique(np.asarray(image.convert("L")))) > 10
         assert (results / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF"

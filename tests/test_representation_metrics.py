@@ -9,6 +9,7 @@ import shap
 from lime.lime_base import LimeBase
 from sklearn.linear_model import Ridge
 
+from disrec.metrics import CODE_METRICS
 from disrec.metrics.attribution import attribution_score
 from disrec.metrics.classifiers import fit_factor_classifiers, standardise, undefined_code_reason
 from disrec.metrics.dci import completeness, disentanglement
@@ -23,7 +24,9 @@ from disrec.metrics.representation import representation_metrics
 from disrec.metrics.shap_global import shap_global
 
 SETTINGS = {"classifier": "gbt", "grids": {"gbt": {"n_estimators": [50], "max_depth": [2, 3]}},
-            "grid_scoring": "balanced_accuracy", "grid_folds": 2, "grid_shuffle": True, "lime": "batched"}
+            "grid_scoring": "balanced_accuracy", "grid_folds": 2, "grid_shuffle": True, "lime": "batched",
+            "mutual_information": {"bins": 20, "binning": "uniform"},
+            "explicitness": {"stages": 20, "learning_rate": 0.1, "max_depth": 2}, "chance": {"permutations": 1}}
 
 
 def planted_codes(kind, n=600, d=8, k=4, seed=0):
@@ -207,8 +210,8 @@ def test_other_classifiers_separate_planted_from_unrelated_codes(kind):
         codes, factors = planted_codes(codes_kind, n=200)
         scores[codes_kind] = representation_metrics(codes, codes, factors, factors, list("ABCD"), settings,
                                                     seed=0)["metrics"]
-    for metric, value in scores["disentangled"].items():
-        assert value > scores["unrelated"][metric] + 0.15, metric
+    for metric in CODE_METRICS:
+        assert scores["disentangled"][metric] > scores["unrelated"][metric] + 0.15, metric
 
 
 @pytest.mark.parametrize("grid", [{"n_estimators": [10, 30, 60], "max_depth": [2, 3]},
@@ -279,3 +282,37 @@ def test_all_zero_attributions_give_nan_with_a_reason():
     assert np.isnan(attribution_score(attributions))
     assert "factors [1]" in attribution_problem(attributions)
     assert attribution_problem(np.eye(3)) is None
+
+
+def test_chance_forms_controllability_and_the_lime_flag_report_why_they_are_missing():
+    codes, factors = planted_codes("disentangled", n=60)
+    settings = {**SETTINGS, "chance": {"permutations": 0}}
+    result = representation_metrics(codes, codes, factors, factors, list("ABCD"), settings, seed=0)
+    assert result["missing"]["shap_null"] == "evaluation.chance.permutations is 0"
+    assert result["missing"]["controllability"] == "the model does not decode from its code"
+    assert np.isnan(result["metrics"]["controllability_normalised"])
+    # 10% of 60 users = 6 LIME samples for 8 code dimensions: flagged.
+    assert result["lime_underdetermined"] and any("underdetermined" in note for note in result["notes"])
+
+
+def test_the_null_refits_the_searched_classifiers_on_permuted_factors():
+    codes, factors = planted_codes("disentangled", n=300)
+    valid_codes, valid_factors = planted_codes("disentangled", n=300, seed=1)
+    settings = {**SETTINGS, "chance": {"permutations": 2}}
+    result = representation_metrics(codes, valid_codes, factors, valid_factors, list("ABCD"), settings, seed=0)
+    metrics, null = result["metrics"], result["chance"]["null"]
+    assert null["informativeness"]["n"] == 2 and null["informativeness"]["mean"] < 0.6
+    for metric in ("disentanglement", "mig", "sap", "explicitness"):
+        assert metrics[f"{metric}_normalised"] > 0.8, metric
+    again = representation_metrics(codes, valid_codes, factors, valid_factors, list("ABCD"), settings,
+                                   seed=0)["metrics"]
+    np.testing.assert_equal(again, metrics)  # seeded permutations: the same null every time (NaN == NaN)
+
+
+def test_nearly_identical_attribution_columns_score_zero_not_nan():
+    """Complementary factors (B = not A) are explained alike: scipy's distance of columns equal up to rounding
+    is the square root of a divergence that can come out at -1e-17."""
+    rng = np.random.default_rng(0)
+    column = rng.random(7)
+    twins = np.stack([column, column * (1 + rng.normal(size=7) * 1e-15)], axis=1)
+    assert attribution_score(twins) == pytest.approx(0.0, abs=1e-7)

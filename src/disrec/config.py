@@ -23,6 +23,7 @@ import yaml
 
 from disrec.errors import ConfigError
 from disrec.grid import KL_MODELS, TUNED_BETA, is_tuned, model_betas
+from disrec.metrics import REPRESENTATION_METRICS, TRAVERSAL_SUMMARIES, accuracy_names, chance_names
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,14 @@ def _check_references(config: dict) -> list[str]:
                     f"key 'datasets.{name}.generator.max_concepts_per_user': {generator['max_concepts_per_user']} "
                     f"is above n_concepts={generator['n_concepts']} (expected at most n_concepts)"
                 )
+        rating_key = {"recbole-atomic": ("rating_field",), "table": ("interactions", "rating_column")}.get(
+            settings["loader"])
+        if rating_key and _nested(settings, rating_key) is None and settings["rating_threshold"] > 1:
+            problems.append(
+                f"key 'datasets.{name}.rating_threshold': {settings['rating_threshold']} would drop every row: "
+                f"datasets.{name}.{'.'.join(rating_key)} is null, so every row is an interaction with rating 1 "
+                f"(expected rating_threshold <= 1)"
+            )
     for name in config["tuning"]["datasets"]:
         if name not in config["datasets"]:
             problems.append(f"key 'tuning.datasets': unknown dataset {name!r} (expected a name under 'datasets')")
@@ -129,6 +138,12 @@ def _check_references(config: dict) -> list[str]:
             if model_betas(config, dataset, model) == [TUNED_BETA] and not is_tuned(config, dataset, model):
                 problems.append(f"key 'models.{model}.betas': 'tuned' on dataset {dataset!r} needs tuning on for "
                                 f"it (expected {dataset!r} in tuning.datasets and {model!r} in tuning.models)")
+    known = correlatable_metrics(config["evaluation"]["ks"])
+    for key in ("correlated", "extended"):
+        for name in config["analysis"][key]:
+            if name not in known:
+                problems.append(f"key 'analysis.{key}': unknown metric {name!r} (expected a runs-table metric: "
+                                f"{', '.join(known)})")
     factors = config["factors"]
     if factors["min_positive_rate"] >= factors["max_positive_rate"]:
         problems.append(
@@ -136,6 +151,19 @@ def _check_references(config: dict) -> list[str]:
             f"max_positive_rate={factors['max_positive_rate']}"
         )
     return problems
+
+
+def correlatable_metrics(ks: list[int]) -> list[str]:
+    """Every runs-table column the correlation tables can take: accuracy at each K, the representation metrics,
+    controllability's summaries and every metric's chance forms."""
+    return [*accuracy_names(ks), *REPRESENTATION_METRICS, *TRAVERSAL_SUMMARIES,
+            *[name for metric in REPRESENTATION_METRICS for name in chance_names(metric)]]
+
+
+def _nested(mapping: dict, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        mapping = mapping[key]
+    return mapping
 
 
 def _check_writable(config: dict) -> list[str]:

@@ -13,6 +13,7 @@ rule evaluate:
         codes_valid_in=run_path("codes_valid_in.parquet"),
         factors_train=rules.user_factors.output.factors_train,
         factors_valid_in=rules.user_factors.output.factors_valid_in,
+        item_concepts=rules.user_factors.output.item_concepts,
     output:
         report=run_path("evaluation.json"),
     log:

@@ -1,13 +1,22 @@
 # Gather: the runs table, summaries, correlations, the reference comparison and the figures.
 
+from disrec.analysis.correlation import EXTRA_TABLES, PARTIAL_COVARIATE, correlation_metrics
+
 TABLES = f"{RESULTS}/tables"
 FIGURES = f"{RESULTS}/figures"
 REFERENCE_CSV = config["reference_csv"] or f"{workflow.basedir}/reference/dervishaj2025_released_runs.csv"
 
 
+wildcard_constraints:
+    table="|".join(EXTRA_TABLES),
+
+
 localrules:
     runs_table,
     correlations,
+    more_correlations,
+    more_correlation_figures,
+    controllability_figure,
     reference_comparison,
     correlation_figures,
     beta_tradeoff_figure,
@@ -42,6 +51,30 @@ rule correlations:
         "../../envs/report.yaml"
     params:
         models=config["analysis"]["correlation_models"],
+        metrics=correlation_metrics(config["analysis"], "study"),
+        covariate=None,
+    script:
+        "../scripts/correlations.py"
+
+
+rule more_correlations:
+    input:
+        runs=rules.runs_table.output.runs_parquet,
+    output:
+        by_dataset=report(
+            f"{TABLES}/rmcorr_{{table}}_by_dataset.csv", caption="../report/rmcorr_more.rst", category="Tables"
+        ),
+        by_model=report(
+            f"{TABLES}/rmcorr_{{table}}_by_model.csv", caption="../report/rmcorr_more.rst", category="Tables"
+        ),
+    log:
+        f"{LOGS}/correlations_{{table}}.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        models=config["analysis"]["correlation_models"],
+        metrics=lambda w: correlation_metrics(config["analysis"], w.table),
+        covariate=lambda w: PARTIAL_COVARIATE if w.table == "partial" else None,
     script:
         "../scripts/correlations.py"
 
@@ -79,8 +112,49 @@ rule correlation_figures:
         "../../envs/report.yaml"
     params:
         models=config["analysis"]["correlation_models"],
+        metrics=correlation_metrics(config["analysis"], "study"),
+        table="study",
     script:
         "../scripts/correlation_figures.py"
+
+
+rule more_correlation_figures:
+    input:
+        by_dataset=rules.more_correlations.output.by_dataset,
+        by_model=rules.more_correlations.output.by_model,
+    output:
+        dataset_pdf=f"{FIGURES}/rmcorr_{{table}}_by_dataset.pdf",
+        dataset_png=report(
+            f"{FIGURES}/rmcorr_{{table}}_by_dataset.png", caption="../report/rmcorr_figure.rst", category="Figures"
+        ),
+        model_pdf=f"{FIGURES}/rmcorr_{{table}}_by_model.pdf",
+        model_png=report(
+            f"{FIGURES}/rmcorr_{{table}}_by_model.png", caption="../report/rmcorr_figure.rst", category="Figures"
+        ),
+    log:
+        f"{LOGS}/correlation_figures_{{table}}.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        models=config["analysis"]["correlation_models"],
+        metrics=lambda w: correlation_metrics(config["analysis"], w.table),
+        table=lambda w: w.table,
+    script:
+        "../scripts/correlation_figures.py"
+
+
+rule controllability_figure:
+    input:
+        evaluations=run_targets(rules.evaluate.output.report),
+    output:
+        pdf=f"{FIGURES}/controllability.pdf",
+        png=report(f"{FIGURES}/controllability.png", caption="../report/controllability.rst", category="Figures"),
+    log:
+        f"{LOGS}/controllability_figure.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/controllability_figure.py"
 
 
 rule beta_tradeoff_figure:

@@ -7,7 +7,9 @@ from disrec.datasets.base import DatasetLoader, ItemConcepts, RawDataset
 from disrec.datasets.goodreads import GoodReads
 from disrec.datasets.movielens100k import MovieLens100K
 from disrec.datasets.movielens1m import MovieLens1M
+from disrec.datasets.recbole_atomic import RecBoleAtomic
 from disrec.datasets.synthetic import Synthetic
+from disrec.datasets.tables import Tables
 from disrec.datasets.yelp import Yelp
 
 LOADERS: dict[str, DatasetLoader] = {
@@ -17,8 +19,9 @@ LOADERS: dict[str, DatasetLoader] = {
     "goodreads": GoodReads(),
     "amazon-2018": Amazon2018(),
     "synthetic": Synthetic(),
+    "recbole-atomic": RecBoleAtomic(),
+    "table": Tables(),
 }
-
 
 
 def missing_raw_files(config: dict, prepared: Callable[[str], bool]) -> list[str]:

@@ -10,10 +10,20 @@ import numpy as np
 import pandas as pd
 from sklearn.cluster import KMeans
 
-from disrec.datasets.base import ItemConcepts
+from disrec.datasets.base import ItemConcepts, concepts_from_binary_features
 from disrec.errors import ConfigError, DataFormatError
 
 N_INIT = 10  # k-means restarts; fixed so that a seed gives one answer
+
+
+def most_common(item_features: pd.DataFrame, n: int | None, drop: list[str] = (), min_items: int = 1) -> list[str]:
+    """The ``n`` features on most items (ties broken by name; None = all), sorted by name; features in ``drop``
+    and those on fewer than ``min_items`` items are left out."""
+    kept = item_features[~item_features["feature"].isin(drop)]
+    counts = kept.groupby("feature")["item"].nunique()
+    ranked = counts[counts >= min_items].reset_index()
+    ranked = ranked.sort_values(["item", "feature"], ascending=[False, True], kind="stable")
+    return sorted(ranked["feature"].iloc[:n])
 
 
 def _kmeans_labels(vectors: np.ndarray, n_clusters: int, seed: int, what: str) -> np.ndarray:
@@ -62,12 +72,9 @@ def category_clusters(item_features: pd.DataFrame, n_items: int, seed: int, n_ca
                       drop: list[str]) -> ItemConcepts:
     """Category clusters: the ``n_categories`` most frequent categories (those in ``drop`` excluded) are
     k-means clustered on their item-membership vectors; an item has concept c when it has any category of c."""
-    kept = item_features[~item_features["feature"].isin(drop)]
-    counts = kept.groupby("feature")["item"].nunique()
-    ranked = counts.reset_index().sort_values(["item", "feature"], ascending=[False, True], kind="stable")
-    categories = pd.Series(sorted(ranked["feature"].iloc[:n_categories]))
+    categories = pd.Series(most_common(item_features, n_categories, drop))
     column = {name: j for j, name in enumerate(categories)}
-    members = kept[kept["feature"].isin(column)]
+    members = item_features[item_features["feature"].isin(column)]
     membership = np.zeros((len(categories), n_items), dtype=np.float64)
     membership[members["feature"].map(column).to_numpy(), members["item"].to_numpy()] = 1.0
     labels = _kmeans_labels(membership, n_clusters, seed, f"{len(categories)} categories")
@@ -91,11 +98,21 @@ def merged_shelves(item_features: pd.DataFrame, n_items: int, synonyms: dict[str
     shelves = item_features[(item_features["value"] >= min_shelf_count) & ~item_features["feature"].isin(drop)]
     grouped = shelves.assign(feature=shelves["feature"].map(lambda s: group_of.get(s, s)))
     grouped = grouped[~grouped["feature"].isin(drop)][["item", "feature"]].drop_duplicates()
-    books = grouped.groupby("feature")["item"].nunique().reset_index()
-    ranked = books.sort_values(["item", "feature"], ascending=[False, True], kind="stable")
-    names = sorted(ranked["feature"].iloc[:n_concepts])
+    names = most_common(grouped, n_concepts)
     column = {name: j for j, name in enumerate(names)}
     present = grouped[grouped["feature"].isin(column)]
     matrix = np.zeros((n_items, len(names)), dtype=bool)
     matrix[present["item"].to_numpy(), present["feature"].map(column).to_numpy()] = True
     return ItemConcepts(matrix=matrix, names=names)
+
+
+def token_concepts(item_features: pd.DataFrame, n_items: int, seed: int, top_n: int | None, min_items: int,
+                   drop: list[str], n_clusters: int | None) -> ItemConcepts:
+    """Tokens (genres, tags) as concepts: the ``top_n`` tokens on most items, leaving out those in ``drop`` and
+    those on fewer than ``min_items`` items. With ``n_clusters``, those tokens are clustered instead, as
+    categories are (an item has concept c when it has any token of c)."""
+    tokens = most_common(item_features, top_n, drop, min_items)
+    chosen = item_features[item_features["feature"].isin(tokens)]
+    if n_clusters:
+        return category_clusters(chosen, n_items, seed, len(tokens), n_clusters, [])
+    return concepts_from_binary_features(chosen, n_items)

@@ -8,6 +8,7 @@ plain files, fetched with ``pip download`` and read straight from the wheel.
 
 from __future__ import annotations
 
+import io
 import logging
 from pathlib import Path
 from typing import Any, Callable
@@ -18,12 +19,15 @@ from disrec.datasets.archives import zip_reader
 from disrec.datasets.base import ItemConcepts, RawDataset, concepts_from_binary_features
 from disrec.datasets.delimited import read_delimited
 from disrec.datasets.fetch import UnreachableError, download, file_digest, pip_download, verify_checksums
+from disrec.datasets.recbole_atomic import atomic_tables
 from disrec.errors import DataFormatError, DataSourceError
 
 log = logging.getLogger(__name__)
 
 OFFICIAL_FILES = ("u.data", "u.item", "u.genre")
 N_GENRES = 19
+RECBOLE_FIELDS = {"user_field": "user_id", "item_field": "item_id", "rating_field": "rating",
+                  "concept_fields": ["class"], "seq_separator": " "}  # the genres are the field `class`
 
 
 def _folder_reader(folder: Path) -> Callable[[str], bytes]:
@@ -57,17 +61,8 @@ def parse_official(read: Callable[[str], bytes], origin: str) -> tuple[pd.DataFr
 
 def parse_recbole(read: Callable[[str], bytes], origin: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parse RecBole's atomic files (``ml-100k.inter``, ``ml-100k.item``), which carry the same data."""
-    ratings = read_delimited(read("ml-100k.inter"), source=f"{origin}/ml-100k.inter", sep="\t",
-                             columns=["user_id", "item_id", "rating", "timestamp"],
-                             numeric=("user_id", "item_id", "rating", "timestamp"), header_lines=1)
-    movies = read_delimited(read("ml-100k.item"), source=f"{origin}/ml-100k.item", sep="\t",
-                            columns=["item_id", "title", "release_year", "genres"], numeric=("item_id",),
-                            header_lines=1)
-    features = (movies.assign(feature=movies["genres"].str.split())
-                .explode("feature")[["item_id", "feature"]]
-                .dropna()
-                .assign(value=1.0))
-    return ratings[["user_id", "item_id", "rating"]], features
+    return atomic_tables(lambda: io.BytesIO(read("ml-100k.inter")), f"{origin}/ml-100k.inter",
+                         lambda: io.BytesIO(read("ml-100k.item")), f"{origin}/ml-100k.item", RECBOLE_FIELDS)
 
 
 def _finish(ratings: pd.DataFrame, features: pd.DataFrame, provenance: dict[str, Any]) -> RawDataset:

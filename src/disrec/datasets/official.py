@@ -1,8 +1,8 @@
 """Loaders of datasets distributed as a fixed set of official files (ML1M, Yelp, GoodReads, Amazon).
 
 A subclass names its files and parses them; this class finds or downloads them, checks them, and caches
-the parsed tables as Parquet keyed by the files' names, sizes and modification times, so a large dataset
-is parsed once however often its filters change.
+the parsed tables as Parquet keyed by the files' names, sizes and modification times (and the settings in
+``parse_keys``), so a large dataset is parsed once however often its filters change.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 class OfficialFilesLoader:
     parser_version = 1  # bump when parse() changes what it returns, to invalidate parsed caches
+    parse_keys: tuple[str, ...] = ()  # settings that change what parse() reads; part of the cache key
 
     def file_sources(self, settings: dict[str, Any]) -> dict[str, str]:
         """Official file name -> where a person gets it."""
@@ -40,17 +41,22 @@ class OfficialFilesLoader:
         return [missing_message(name, raw, folder) for raw in self.raw_files(settings)
                 if not raw.url and not (folder / raw.name).exists()]
 
+    def file_paths(self, name: str, settings: dict[str, Any], folder: Path) -> dict[str, Path]:
+        """Official file name -> its path in ``folder``, downloaded first where absent."""
+        return {raw.name: obtain(name, raw, folder, settings["download_timeout_s"]) for raw in self.raw_files(settings)}
+
     def parse(self, paths: dict[str, Path], settings: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(interactions: user_id, item_id, rating; item_features: item_id, feature, value)."""
         raise NotImplementedError
 
     def load(self, name: str, settings: dict[str, Any], cache_dir: Path) -> RawDataset:
         folder = raw_file_folder(name, settings, cache_dir)
-        paths = {raw.name: obtain(name, raw, folder, settings["download_timeout_s"])
-                 for raw in self.raw_files(settings)}
+        paths = self.file_paths(name, settings, folder)
         stamp = {file: [path.stat().st_size, path.stat().st_mtime_ns, str(path.resolve())]
                  for file, path in paths.items()}
-        key = hashlib.sha256(json.dumps([type(self).__name__, self.parser_version, stamp]).encode()).hexdigest()
+        read_with = {k: settings[k] for k in self.parse_keys}
+        key = hashlib.sha256(json.dumps([type(self).__name__, self.parser_version, stamp, read_with],
+                                        sort_keys=True).encode()).hexdigest()
         cache = Path(cache_dir) / "parsed" / f"{name}-{key[:16]}"
         if (cache / "provenance.json").exists():
             log.info("%s: parsed tables from the cache %s", name, cache)

@@ -33,6 +33,8 @@ def attribution_score(attributions: np.ndarray) -> float:
     if attribution_problem(attributions):
         return float("nan")
     columns = attributions / attributions.sum(axis=0)
-    distances = [jensenshannon(columns[:, j], columns[:, l], base=2)
+    # scipy takes the square root of a divergence that rounding can leave at -1e-17 for identical columns
+    # (complementary factors explained alike): that distance is 0, not NaN.
+    distances = [np.nan_to_num(jensenshannon(columns[:, j], columns[:, l], base=2), nan=0.0)
                  for j, l in combinations(range(columns.shape[1]), 2)]
     return float(np.mean(distances))

@@ -1,34 +1,45 @@
 """The data stage of the pipeline: raw files -> filtered interactions -> splits -> user factors.
 
-Each function is one Snakemake job: it takes config values and file paths and
-writes its outputs atomically.
+Each public function but the checks is one Snakemake job: it takes config values and
+file paths and writes its outputs atomically. ``user_data_problems`` runs before any job.
 """
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
-from disrec.datasets import LOADERS
+from disrec.config import loader_settings
+from disrec.datasets import LOADERS, RawDataset
+from disrec.datasets.user_files import UserFilesLoader
+from disrec.errors import StudyError
 from disrec.factors import factor_table, select_factors, user_factors
-from disrec.preprocess import prepare_interactions
+from disrec.preprocess import PreparedInteractions, prepare_interactions
 from disrec.splits import split_weak_generalisation
 from disrec.storage import read_json, read_parquet, write_json, write_parquet
 
 log = logging.getLogger(__name__)
 
 
-def prepare_dataset(name: str, settings: dict[str, Any], cache_dir: str, *, interactions: str, user_ids: str,
-                    item_ids: str, item_features: str, provenance: str) -> None:
-    """Load the raw files, binarise, k-core filter and re-index; write the tables and provenance."""
+def filter_dataset(name: str, settings: dict[str, Any],
+                   cache_dir: str) -> tuple[RawDataset, PreparedInteractions, pd.DataFrame, int]:
+    """Load the raw files, binarise, k-core filter and re-index.
+
+    Returns the raw dataset, the prepared interactions, the item features of the kept items by dense id
+    (item, feature, value), and how many rows repeated a (user, item) pair of an earlier row.
+    """
     raw = LOADERS[settings["loader"]].load(name, settings, Path(cache_dir))
     ratings = raw.interactions
     log.info("%s: read %d ratings by %d users on %d items", name, len(ratings),
              ratings["user_id"].nunique(), ratings["item_id"].nunique())
+    repeated = int(ratings.duplicated(["user_id", "item_id"]).sum())
+    if repeated:
+        log.warning("%s: %d rows repeat a (user, item) pair of an earlier row; each pair counts once, positive "
+                    "when any of its ratings is >= %s", name, repeated, settings["rating_threshold"])
     prepared = prepare_interactions(ratings, threshold=settings["rating_threshold"],
                                     min_user=settings["min_user_interactions"],
                                     min_item=settings["min_item_interactions"], dataset=name)
@@ -38,6 +49,14 @@ def prepare_dataset(name: str, settings: dict[str, Any], cache_dir: str, *, inte
                              "feature": features["feature"].to_numpy(),
                              "value": features["value"].to_numpy()})
     features = features.sort_values(["item", "feature"], kind="stable").reset_index(drop=True)
+    return raw, prepared, features, repeated
+
+
+def prepare_dataset(name: str, settings: dict[str, Any], cache_dir: str, *, interactions: str, user_ids: str,
+                    item_ids: str, item_features: str, provenance: str) -> None:
+    """Load, binarise, k-core filter and re-index; write the tables and provenance."""
+    raw, prepared, features, repeated = filter_dataset(name, settings, cache_dir)
+    ratings = raw.interactions
     n_users, n_items, n = len(prepared.users), len(prepared.items), len(prepared.interactions)
     log.info("%s: kept %d interactions, %d users, %d items", name, n, n_users, n_items)
     write_parquet(prepared.interactions, interactions)
@@ -48,11 +67,37 @@ def prepare_dataset(name: str, settings: dict[str, Any], cache_dir: str, *, inte
         **raw.provenance,
         "dataset": name,
         "raw": {"ratings": len(ratings), "users": int(ratings["user_id"].nunique()),
-                "items": int(ratings["item_id"].nunique())},
+                "items": int(ratings["item_id"].nunique()), "repeated_pairs": repeated},
         "filtered": {"interactions": n, "users": n_users, "items": n_items,
                      "density": n / (n_users * n_items)},
         "settings": settings,
     }, provenance)
+
+
+def user_data_problems(config: dict[str, Any], prepared: Callable[[str], bool]) -> list[str]:
+    """Problems in the study's own-data datasets (RecBole atomic files, tables) not yet ``prepared``.
+
+    Runs their reading, filtering and concept selection in memory (the parsed tables are cached, so the job
+    does not parse them again), so a bad file or a concept setting that leaves fewer than two usable
+    concepts stops the run before any job starts.
+    """
+    problems = []
+    for name in config["study"]["datasets"]:
+        loader = LOADERS[config["datasets"][name]["loader"]]
+        if prepared(name) or not isinstance(loader, UserFilesLoader):
+            continue
+        settings = loader_settings(config, name)
+        try:
+            _, kept, features, _ = filter_dataset(name, settings, config["cache_dir"])
+        except StudyError as exc:
+            problems.append(f"dataset {name!r}: {exc}")
+            continue
+        try:
+            loader.item_concepts(features, len(kept.items), config["study"]["seeds"][0],
+                                 config["datasets"][name]["concepts"])
+        except StudyError as exc:
+            problems.append(f"dataset {name!r}, concepts from {loader.concept_origin(settings)}: {exc}")
+    return problems
 
 
 def split_dataset(interactions: str, *, test_fraction: float, validation_fraction: float, seed: int,
