@@ -89,7 +89,8 @@ def _check_model_overrides(config: dict, schema: dict, source: str) -> list[str]
             prefix = ("datasets", name, "models", model)
             _coerce_numeric_strings(override, model_schema, source, prefix)
             merged = {**config["models"][model], **override}
-            problems += [_describe(e, prefix) for e in jsonschema.Draft202012Validator(model_schema).iter_errors(merged)]
+            validator = jsonschema.Draft202012Validator(model_schema)
+            problems += [_describe(e, prefix) for e in validator.iter_errors(merged)]
     return problems
 
 

@@ -6,8 +6,13 @@ import numpy as np
 import pandas as pd
 
 from disrec.grid import MODEL_NAMES
-from disrec.metrics import (ACCURACY_METRICS, CHANCE_FORMS, REPRESENTATION_METRICS, TRAVERSAL_SUMMARIES,
-                            split_chance_name)
+from disrec.metrics import (
+    ACCURACY_METRICS,
+    CHANCE_FORMS,
+    REPRESENTATION_METRICS,
+    TRAVERSAL_SUMMARIES,
+    split_chance_name,
+)
 from disrec.storage import read_json
 
 # Short labels of the representation metrics in the correlation heatmaps.

@@ -35,6 +35,6 @@ def attribution_score(attributions: np.ndarray) -> float:
     columns = attributions / attributions.sum(axis=0)
     # scipy takes the square root of a divergence that rounding can leave at -1e-17 for identical columns
     # (complementary factors explained alike): that distance is 0, not NaN.
-    distances = [np.nan_to_num(jensenshannon(columns[:, j], columns[:, l], base=2), nan=0.0)
-                 for j, l in combinations(range(columns.shape[1]), 2)]
+    distances = [np.nan_to_num(jensenshannon(columns[:, a], columns[:, b], base=2), nan=0.0)
+                 for a, b in combinations(range(columns.shape[1]), 2)]
     return float(np.mean(distances))

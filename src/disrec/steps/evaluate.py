@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import numpy as np
-
 import scipy.sparse as sp
 
 from disrec.matrices import interaction_matrix
