@@ -5,8 +5,15 @@ from disrec.config import validate_config
 from disrec.datasets import missing_raw_files
 from disrec.errors import DataFormatError, DataSourceError
 from disrec.steps.data import user_data_problems
+from snakemake.utils import min_version
+
+min_version("9.27")
+
 
 configfile: "config.yaml"
+
+
+report: "workflow/report/workflow.rst"
 
 
 validate_config(config, source=", ".join(map(str, workflow.configfiles)) or "config")
@@ -39,6 +46,9 @@ rule all:
         rules.correlations.output,
         rules.reference_comparison.output,
         rules.correlation_figures.output,
+        expand(rules.more_correlations.output, table=EXTRA_TABLES),
+        expand(rules.more_correlation_figures.output, table=EXTRA_TABLES),
+        rules.controllability_figure.output,
         rules.beta_tradeoff_figure.output,
         expand(rules.metrics_figure.output, dataset=DATASETS),
         rules.tuning_figure.output if tuned_runs() else [],

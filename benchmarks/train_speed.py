@@ -29,7 +29,7 @@ from disrec.models import build_model
 from disrec.preprocess import prepare_interactions
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from scale import SIZES, planted_settings  # noqa: E402  (the shapes are scale.py's)
+from scale import planted_settings  # noqa: E402  (the shapes are scale.py's)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -73,6 +73,17 @@ def forward_flops(name: str, settings: dict, n_items: int, users: int, mean_nnz:
     return users * sum(2 * a * b for sizes in (encoder, decoder) for a, b in zip(sizes[:-1], sizes[1:]))
 
 
+def one_epoch(model, optimiser, matrix, rng: np.random.Generator, batch_size: int, device: torch.device) -> None:
+    """One pass of Adam over every user in shuffled batches, as training does (without its bookkeeping)."""
+    order = rng.permutation(matrix.shape[0])
+    for start in range(0, len(order), batch_size):
+        x = dense_rows(matrix, order[start:start + batch_size], device)
+        loss, _ = model.loss(x, model.kl_weight(0, 1))
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shapes", default="ml100k,ml1m")
@@ -102,27 +113,16 @@ def main() -> None:
 
 def epoch_seconds(name: str, settings: dict, beta: float | None, matrix, device: torch.device, epochs: int) -> float:
     """Mean seconds of an epoch (shuffled batches, Adam steps) after one warm-up epoch."""
-    n_users = matrix.shape[0]
     torch.manual_seed(0)
     model = build_model(name, matrix.shape[1], settings, beta).to(device).train()
     optimiser = torch.optim.Adam(model.parameters(), lr=settings["lr"])
     rng = np.random.default_rng(0)
-
-    def epoch() -> None:
-        order = rng.permutation(n_users)
-        for start in range(0, n_users, settings["batch_size"]):
-            x = dense_rows(matrix, order[start:start + settings["batch_size"]], device)
-            loss, _ = model.loss(x, model.kl_weight(0, 1))
-            optimiser.zero_grad()
-            loss.backward()
-            optimiser.step()
-
-    epoch()  # warm-up
+    one_epoch(model, optimiser, matrix, rng, settings["batch_size"], device)  # warm-up
     if device.type == "cuda":
         torch.cuda.synchronize()
     start = time.perf_counter()
     for _ in range(epochs):
-        epoch()
+        one_epoch(model, optimiser, matrix, rng, settings["batch_size"], device)
     if device.type == "cuda":
         torch.cuda.synchronize()
     return (time.perf_counter() - start) / epochs

@@ -1,4 +1,9 @@
-"""Shared fixtures: small raw files in the official formats, and a Snakemake runner."""
+"""Shared fixtures: small raw files in the official formats, a Snakemake runner, and the test tiers.
+
+Tiers (markers, registered in pyproject.toml): ``unit`` is every test without another tier marker; ``slow``
+runs Snakemake end to end; ``network`` needs PyPI; ``cluster`` and ``browser`` need what `.ci/run` sets up on
+the machine (a SLURM cluster, Chromium) and run only when asked with ``--cluster`` and ``--browser``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,35 @@ import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+TIERS = ("slow", "network", "cluster", "browser")
+OPT_IN = {"cluster": "--cluster", "browser": "--browser"}
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("disrec tiers")
+    group.addoption("--cluster", action="store_true",
+                    help="run the cluster tier on the cluster `.ci/slurm-cluster start` started; fails without one")
+    group.addoption("--browser", action="store_true",
+                    help="run the browser tier (Debian's chromium opens the report); fails without chromium")
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects: unmarked tests must carry ``unit`` by then
+def pytest_collection_modifyitems(config, items):
+    kept, deselected = [], []
+    for item in items:
+        tiers = {mark.name for mark in item.iter_markers()} & set(TIERS)
+        if not tiers:
+            item.add_marker(pytest.mark.unit)
+        asked = all(config.getoption(OPT_IN[tier]) for tier in tiers & OPT_IN.keys())
+        (kept if asked else deselected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
+def pytest_report_header(config):
+    left_out = [f"{tier} (add {option})" for tier, option in OPT_IN.items() if not config.getoption(option)]
+    return "tiers left out: " + ", ".join(left_out) if left_out else "every tier asked for"
 
 GENRES = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
           "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"]
@@ -62,9 +96,37 @@ def snakemake_runner(workdir: Path, config: dict, *args: str, check: bool = True
     return result
 
 
+def repository_profile() -> dict:
+    """The SLURM profile as written in slurm/config.yaml."""
+    return yaml.safe_load((REPO / "slurm" / "config.yaml").read_text())
+
+
 @pytest.fixture
 def run_snakemake():
     return snakemake_runner
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """A planted-concept dataset split and written as the pipeline would (models and evaluation tests)."""
+    from disrec.datasets.synthetic import generate_planted
+    from disrec.preprocess import reindex
+    from disrec.splits import split_weak_generalisation
+    from disrec.storage import write_parquet
+
+    folder = tmp_path_factory.mktemp("synthetic")
+    data = generate_planted(n_users=400, n_items=200, n_concepts=5, item_concept_probability=0.3,
+                            min_concepts_per_user=1, max_concepts_per_user=2, min_interactions_per_user=15,
+                            max_interactions_per_user=30, noise=0.05, popularity_exponent=0.5, seed=2)
+    prepared = reindex(data.interactions[["user_id", "item_id"]])
+    splits = split_weak_generalisation(prepared.interactions, test_fraction=0.2, validation_fraction=0.2, seed=1)
+    paths = {"user_ids": folder / "user_ids.parquet", "item_ids": folder / "item_ids.parquet"}
+    write_parquet(prepared.users, paths["user_ids"])
+    write_parquet(prepared.items, paths["item_ids"])
+    for name, frame in splits.as_dict().items():
+        paths[name] = folder / f"{name}.parquet"
+        write_parquet(frame, paths[name])
+    return {"paths": paths, "splits": splits, "n_users": len(prepared.users), "n_items": len(prepared.items)}
 
 
 def base_config(tmp_path: Path, datasets: dict, study_datasets: list[str], seeds=(41, 53),

@@ -130,3 +130,19 @@ def test_tuning_names_only_known_datasets(config):
     config["tuning"] = {"datasets": ["ml-1m"]}
     with pytest.raises(ConfigError, match=r"key 'tuning.datasets': unknown dataset 'ml-1m'"):
         validate_config(config, check_folders=False)
+
+
+def test_correlated_metrics_must_be_runs_table_columns(config):
+    config["analysis"]["extended"] = ["ndcg@10", "mig", "shap_normalised", "ndcg@20", "controllabilty"]
+    message = problems(config)
+    assert "key 'analysis.extended': unknown metric 'ndcg@20'" in message
+    assert "unknown metric 'controllabilty'" in message and "'shap_normalised'" not in message
+
+
+def test_the_new_evaluation_settings_have_defaults(config):
+    del config["evaluation"]["chance"], config["evaluation"]["controllability"]
+    evaluation = validate_config(config)["evaluation"]
+    assert evaluation["chance"] == {"permutations": 2}
+    assert evaluation["controllability"] == {"steps": [1.0, 2.0], "k": 10}
+    config["evaluation"]["mutual_information"] = {"bins": 1}
+    assert "key 'evaluation.mutual_information.bins'" in problems(config)

@@ -8,9 +8,23 @@ import pingouin as pg
 import pytest
 from PIL import Image
 
-from disrec.analysis.runs_table import CORRELATED
-from disrec.steps.gather import (build_correlations, build_reference_comparison, build_runs_table,
-                                 draw_beta_tradeoff, draw_correlation_figures, draw_metrics_by_model)
+from disrec.analysis.correlation import correlation_metrics
+from disrec.analysis.figures import pick_traversals
+from disrec.config import validate_config
+from disrec.metrics import CODE_METRICS, REPRESENTATION_METRICS, chance_names
+from disrec.steps.gather import (
+    build_correlations,
+    build_reference_comparison,
+    build_runs_table,
+    draw_beta_tradeoff,
+    draw_controllability,
+    draw_correlation_figures,
+    draw_metrics_by_model,
+)
+
+ANALYSIS = validate_config({"study": {"datasets": ["s"]}, "datasets": {"s": {"loader": "synthetic"}}},
+                           check_folders=False)["analysis"]
+CORRELATED = correlation_metrics(ANALYSIS, "study")
 
 MODELS = [("toppop", None), ("puresvd", None), ("multivae", 0.2), ("multivae", 1.0), ("betavae", 2.0)]
 ALL_MODELS = ["toppop", "puresvd", "multivae", "betavae"]
@@ -18,13 +32,21 @@ ALL_MODELS = ["toppop", "puresvd", "multivae", "betavae"]
 
 def fake_evaluation(folder, dataset, model, beta, seed, rng, status="ok"):
     metrics = {f"{m}@{k}": float(rng.random()) for k in (10, 50) for m in ("ndcg", "recall", "mrr", "coverage")}
-    metrics.update({m: float(rng.random()) for m in ("disentanglement", "completeness", "informativeness", "lime",
-                                                      "shap")})
+    metrics.update({m: float(rng.random()) for m in REPRESENTATION_METRICS})
+    for m in REPRESENTATION_METRICS:
+        null = 0.5 * float(rng.random())
+        metrics.update(zip(chance_names(m), (null, metrics[m] - null, (metrics[m] - null) / (1 - null))))
+    # The code size varies over seeds for puresvd, as when it is tuned; it is fixed for the other models.
+    code_size = None if model == "toppop" else (4 if model != "puresvd" else {41: 2, 53: 6, 61: 12}[seed])
+    factors = ["c0", "c1", "c2"]
+    traversal = {"per_factor": {f: float(rng.random()) for f in factors}, "steps": [-1.0, 0.0, 1.0],
+                 "shares": {f: {c: [0.3, 0.3 + 0.1 * (c == f), 0.3 + 0.2 * (c == f)] for c in factors}
+                            for f in factors}}
     missing = {}
     if model == "toppop":
-        missing = {m: "toppop has no user representation" for m in ("disentanglement", "completeness",
-                                                                      "informativeness", "lime", "shap")}
+        missing = {m: "toppop has no user representation" for m in metrics if "@" not in m}
         status = "representation-undefined"
+        traversal = None
     if status == "failed":
         missing = {m: "training failed: non-finite loss at epoch 3" for m in metrics}
     for name in missing:
@@ -33,7 +55,8 @@ def fake_evaluation(folder, dataset, model, beta, seed, rng, status="ok"):
     path.write_text(json.dumps({
         "dataset": dataset, "model": model, "beta": beta, "beta_tuned": False, "tuned": False, "seed": seed,
         "beta_reached": None if beta is None else beta * (0.5 if model == "multivae" and beta == 1.0 else 1.0),
-        "code_size": None if model == "toppop" else 4, "training_note": None,
+        "code_size": code_size, "training_note": None, "lime_underdetermined": False,
+        "controllability": traversal, "evaluation": {"controllability": {"k": 10}},
         "status": status,
         "reason": next(iter(missing.values()), None), "metrics": metrics, "missing": missing,
         "training_status": "failed" if status == "failed" else "ok", "train_seconds": 1.5, "device": "cpu",
@@ -53,7 +76,7 @@ def gathered(tmp_path_factory):
                                                  "by_model.csv", "reference.csv")}
     build_runs_table(paths, runs_parquet=out["runs.parquet"], runs_csv=out["runs.csv"],
                      summary_csv=out["summary.csv"])
-    build_correlations(out["runs.parquet"], ALL_MODELS, by_dataset=out["by_dataset.csv"],
+    build_correlations(out["runs.parquet"], ALL_MODELS, CORRELATED, by_dataset=out["by_dataset.csv"],
                        by_model=out["by_model.csv"])
     reference = folder / "reference_runs.csv"
     pd.DataFrame({"dataset": ["ML1M"] * 3, "model": ["puresvd"] * 3, "seed": [1, 2, 3],
@@ -120,12 +143,14 @@ def test_reference_comparison(gathered):
     assert row["theirs_mean"] == pytest.approx(0.2) and row["theirs_n"] == 3 and row["ours_n"] == 3
 
 
+@pytest.mark.slow
 def test_figures_are_real_images(gathered):
     out, folder = gathered
     names = {key: str(folder / f"{key}.{ext}") for key in ("ds", "model", "beta", "metrics") for ext in ("pdf",)}
     pngs = {key: str(folder / f"{key}.png") for key in ("ds", "model", "beta", "metrics")}
-    draw_correlation_figures(out["by_dataset.csv"], out["by_model.csv"], ALL_MODELS, dataset_pdf=names["ds"],
-                             dataset_png=pngs["ds"], model_pdf=names["model"], model_png=pngs["model"])
+    draw_correlation_figures(out["by_dataset.csv"], out["by_model.csv"], ALL_MODELS, CORRELATED,
+                             dataset_pdf=names["ds"], dataset_png=pngs["ds"], model_pdf=names["model"],
+                             model_png=pngs["model"])
     draw_beta_tradeoff(out["runs.parquet"], pdf=names["beta"], png=pngs["beta"])
     draw_metrics_by_model(out["runs.parquet"], "a", pdf=names["metrics"], png=pngs["metrics"])
     for key, png in pngs.items():
@@ -162,8 +187,8 @@ def test_rm_corr_from_its_definition():
 def test_correlations_take_only_the_configured_models(gathered, tmp_path):
     out, _ = gathered
     by_dataset, by_model = tmp_path / "d.csv", tmp_path / "m.csv"
-    build_correlations(out["runs.parquet"], ["multivae", "betavae", "puresvd"], by_dataset=str(by_dataset),
-                       by_model=str(by_model))
+    build_correlations(out["runs.parquet"], ["multivae", "betavae", "puresvd"], CORRELATED,
+                       by_dataset=str(by_dataset), by_model=str(by_model))
     rows = pd.read_csv(by_dataset).dropna(subset=["r"])
     assert (rows["subjects"] == 4).all()  # puresvd, multivae β=0.2 and β=1, betavae β=2; not toppop
     assert "toppop" not in set(pd.read_csv(by_model)["variant"])
@@ -177,6 +202,52 @@ def test_runs_table_carries_the_beta_reached_and_code_size(gathered):
     assert runs.loc[runs["model"] == "toppop", "code_size"].isna().all()
     summary = pd.read_csv(out["summary.csv"])
     assert summary.loc[summary["variant"] == "multivae β=1", "beta_reached_mean"].iloc[0] == 0.5
+
+
+def test_chance_and_extended_tables_take_their_metrics(gathered, tmp_path):
+    out, _ = gathered
+    chance = correlation_metrics(ANALYSIS, "chance")
+    assert chance[:4] == CORRELATED[:4] and chance[4:] == [f"{m}_normalised" for m in CORRELATED[4:]]
+    assert set(correlation_metrics(ANALYSIS, "extended")) >= set(CODE_METRICS[5:]) | {"controllability"}
+    by_dataset, by_model = tmp_path / "d.csv", tmp_path / "m.csv"
+    build_correlations(out["runs.parquet"], ALL_MODELS, chance, by_dataset=str(by_dataset), by_model=str(by_model))
+    table = pd.read_csv(by_dataset)
+    assert set(table["x"]) | set(table["y"]) == set(chance) and table["r"].notna().any()
+
+
+def test_partial_correlations_add_the_code_size_where_it_varies_within_subjects(gathered, tmp_path):
+    out, _ = gathered
+    by_dataset, by_model = tmp_path / "d.csv", tmp_path / "m.csv"
+    build_correlations(out["runs.parquet"], ["puresvd", "multivae", "betavae"], ["shap", "ndcg@10"], "code_size",
+                       by_dataset=str(by_dataset), by_model=str(by_model))
+    partial, plain = pd.read_csv(by_dataset), pd.read_csv(out["by_dataset.csv"])
+    plain = plain[(plain["x"] == "ndcg@10") & (plain["y"] == "shap")].set_index("dataset")
+    for row in partial.itertuples():  # puresvd's code size varies over seeds: one covariate more, one dof less
+        assert pd.isna(row.note) and row.dof == plain.loc[row.dataset, "dof"] - 1
+    models = pd.read_csv(by_model)  # within a model variant the subjects are datasets; the code size is fixed
+    fixed = models[models["variant"] == "multivae β=0.2"]
+    assert fixed["note"].str.contains("constant within every subject").all()
+
+
+def test_controllability_figure_picks_the_median_seed_and_factor(gathered):
+    out, folder = gathered
+    evaluations = [json.loads(path.read_text()) for path in sorted(folder.glob("*_*_*_*.json"))]
+    picked = pick_traversals(evaluations)
+    assert {(p["dataset"], p["variant"]) for p in picked} == {
+        (d, v) for d in ("a", "b", "c") for v in ("puresvd", "multivae β=0.2", "multivae β=1", "betavae β=2")}
+    for p in picked:
+        runs = [e for e in evaluations if e["dataset"] == p["dataset"] and e["model"] == p["model"]
+                and e["metrics"]["controllability"] is not None and
+                (p["model"] != "multivae" or f"β={e['beta']:g}" in p["variant"])]
+        values = sorted(e["metrics"]["controllability"] for e in runs)
+        chosen = next(e for e in runs if e["seed"] == p["seed"])
+        assert chosen["metrics"]["controllability"] == values[(len(values) - 1) // 2]
+        per_factor = sorted(chosen["controllability"]["per_factor"].values())
+        assert p["value"] == per_factor[(len(per_factor) - 1) // 2]
+    paths = [str(path) for path in sorted(folder.glob("*_*_*_*.json"))]
+    draw_controllability(paths, pdf=str(folder / "ctrl.pdf"), png=str(folder / "ctrl.png"))
+    with Image.open(folder / "ctrl.png") as image:
+        assert image.width > 600 and len(np.unique(np.asarray(image.convert("L")))) > 20
 
 
 def test_a_subject_seen_once_is_left_out_not_a_crash():

@@ -1,25 +1,23 @@
 """The six recommenders: learning, codes, early stopping, KL weights, MacridVAE, determinism, failures."""
 
 import json
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 import torch.nn.functional as F
+from threadpoolctl import threadpool_limits
 
 from disrec.config import validate_config
-from disrec.datasets.synthetic import generate_planted
 from disrec.matrices import interaction_matrix
 from disrec.metrics.accuracy import evaluate_ranking
 from disrec.models import MODEL_NAMES, Recommender, build_model
 from disrec.models.autoencoders import MultiDAE
 from disrec.models.base import kl_schedule
 from disrec.models.macridvae import MacridVAE
-from disrec.preprocess import reindex
-from disrec.splits import split_weak_generalisation
 from disrec.steps.train import code_health, load_trained_model, train_run
-from disrec.storage import write_parquet
 from disrec.training import train
 
 BETAS = {"multivae": 0.2, "betavae": 0.5, "macridvae": 0.2}
@@ -32,24 +30,6 @@ def model_config(**changes):
         config["models"][name].update({"hidden": [64], "batch_size": 100, "max_epochs": 60, "lr": 0.003, **changes})
     config["models"]["puresvd"]["code_dim"] = 10
     return config
-
-
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    """A planted-concept dataset split and written as the pipeline would."""
-    folder = tmp_path_factory.mktemp("synthetic")
-    data = generate_planted(n_users=400, n_items=200, n_concepts=5, item_concept_probability=0.3,
-                            min_concepts_per_user=1, max_concepts_per_user=2, min_interactions_per_user=15,
-                            max_interactions_per_user=30, noise=0.05, popularity_exponent=0.5, seed=2)
-    prepared = reindex(data.interactions[["user_id", "item_id"]])
-    splits = split_weak_generalisation(prepared.interactions, test_fraction=0.2, validation_fraction=0.2, seed=1)
-    paths = {"user_ids": folder / "user_ids.parquet", "item_ids": folder / "item_ids.parquet"}
-    write_parquet(prepared.users, paths["user_ids"])
-    write_parquet(prepared.items, paths["item_ids"])
-    for name, frame in splits.as_dict().items():
-        paths[name] = folder / f"{name}.parquet"
-        write_parquet(frame, paths[name])
-    return {"paths": paths, "splits": splits, "n_users": len(prepared.users), "n_items": len(prepared.items)}
 
 
 def run_model(dataset, folder, name, config=None, seed=41):
@@ -79,6 +59,7 @@ def toppop_ndcg(dataset, tmp_path_factory):
     return held_out_ndcg(dataset, "toppop", settings, outputs["weights"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", MODEL_NAMES[1:])
 def test_each_model_learns_and_beats_toppop(dataset, tmp_path, toppop_ndcg, name):
     settings, outputs = run_model(dataset, tmp_path, name)
@@ -114,6 +95,37 @@ def test_same_seed_gives_identical_codes_on_cpu(dataset, tmp_path):
     read = lambda outputs: open(outputs["codes_train"], "rb").read()
     assert read(first) == read(second)
     assert read(first) != read(other)
+
+
+# The promise across thread counts (README, "Determinism"): codes agree to this fraction of their largest
+# magnitude. torch splits float32 reductions by thread count, so the last bits may differ.
+THREAD_TOLERANCE = 1e-5
+
+
+@contextmanager
+def torch_threads(n):
+    """Limit torch and the BLAS pools to ``n`` threads, as a pipeline job does; restore torch's count after."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        with threadpool_limits(limits=n):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_codes_are_identical_at_one_thread_count_and_within_tolerance_across_counts(dataset, tmp_path):
+    name, config = "multidae", model_config(max_epochs=10)
+    outputs = {}
+    for label, threads in (("first", 1), ("again", 1), ("two", 2)):
+        with torch_threads(threads):
+            outputs[label] = run_model(dataset, tmp_path / label, name, config)[1]
+    for codes in ("codes_train", "codes_valid_in"):
+        first, again, two = (outputs[label][codes] for label in ("first", "again", "two"))
+        assert open(first, "rb").read() == open(again, "rb").read(), codes
+        one, two = (pd.read_parquet(path).set_index("user").to_numpy() for path in (first, two))
+        np.testing.assert_allclose(two, one, rtol=0, atol=THREAD_TOLERANCE * np.abs(one).max(), err_msg=codes)
+    assert json.loads(open(outputs["two"]["report"]).read())["status"] == "ok"
 
 
 class Scripted(Recommender):
@@ -200,6 +212,7 @@ def test_beta_sets_the_weight_of_the_kl_term():
     assert (loss_b - loss_a).item() == pytest.approx(3.0 * parts["kl"], rel=1e-4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("anneal, reaches", [({"length": 2, "unit": "epochs"}, True),
                                              ({"length": 200000, "unit": "steps"}, False)])
 def test_training_records_the_kl_weight_reached(dataset, tmp_path, anneal, reaches):
@@ -300,6 +313,30 @@ def test_puresvd_rank_above_the_matrix_size_is_a_clear_error():
     model = build_model("puresvd", 5, {"code_dim": 8})
     with pytest.raises(ConfigError, match=r"code_dim \(the rank\) is 8, above min\(users, items\) = 5"):
         model.fit(sp.random(30, 5, density=0.5, format="csr", random_state=0), seed=1)
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES[1:])
+def test_models_with_a_code_decode_it_and_a_shift_moves_exactly_that_code_dimension(name):
+    torch.manual_seed(0)
+    config = model_config(code_dim=4)
+    config["models"]["puresvd"]["code_dim"] = 4
+    matrix = interaction_matrix(pd.DataFrame({"user": np.repeat(np.arange(30), 5),
+                                              "item": np.random.default_rng(0).integers(0, 60, 150)}), 30, 60)
+    model = build_model(name, 60, {k: v for k, v in config["models"][name].items() if k != "betas"},
+                        BETAS.get(name))
+    if model.closed_form:
+        model.fit(matrix, seed=0)
+    model.eval()
+    x = torch.from_numpy(matrix.toarray())
+    with torch.no_grad():
+        latent = model.decoder_input(x)
+        assert torch.allclose(model.decode_shifted(latent, 1, 0.0), model.scores(x), atol=1e-5)
+        shifted = model.decode_shifted(latent, 1, 0.5)
+        assert not torch.allclose(shifted, model.scores(x), atol=1e-3)
+        if name == "macridvae":  # the code summarises the decoder input: a shift of every entry moves it by the step
+            assert torch.allclose(model.codes(x), latent.mean(dim=2), atol=1e-6)
+        else:
+            assert torch.equal(model.codes(x), latent)
 
 
 def test_sparse_first_layer_has_torch_sparse_mm_outputs_and_gradients_bit_for_bit():

@@ -18,6 +18,7 @@ def settings(**overrides):
     return validate_config(config, check_folders=False)["datasets"]["ml"]
 
 
+@pytest.mark.network  # downloads recbole's wheel from PyPI
 def test_offline_pypi_source_gives_the_full_dataset(tmp_path_factory):
     # The URL cannot be reached here (port 9 refuses), so the loader takes the copy inside recbole's wheel.
     cache = tmp_path_factory.getbasetemp() / "shared-cache"
@@ -67,7 +68,8 @@ def test_download_is_verified_and_cached(served_archive, tmp_path):
 
 def test_checksum_mismatch_is_an_error_not_a_fallback(served_archive, tmp_path):
     _, url = served_archive
-    with pytest.raises(ChecksumError, match=r"ml-100k.zip: md5 is [0-9a-f]{32}, expected 0{32} \(from datasets.ml.md5\)"):
+    expected = r"ml-100k.zip: md5 is [0-9a-f]{32}, expected 0{32} \(from datasets.ml.md5\)"
+    with pytest.raises(ChecksumError, match=expected):
         LOADER.load("ml", settings(url=url, md5="0" * 32), tmp_path / "cache")
 
 

@@ -11,8 +11,18 @@ import pytest
 from conftest import base_config
 from disrec.datasets import LOADERS
 from disrec.errors import DataFormatError, DataSourceError
-from official_formats import (GOODREADS_CONCEPTS, N_INTERACTIONS, N_ITEMS, N_USERS, design, expected_factor,
-                              write_amazon, write_goodreads, write_ml1m, write_yelp)
+from official_formats import (
+    GOODREADS_CONCEPTS,
+    N_INTERACTIONS,
+    N_ITEMS,
+    N_USERS,
+    design,
+    expected_factor,
+    write_amazon,
+    write_goodreads,
+    write_ml1m,
+    write_yelp,
+)
 
 ORIGINAL_USER = {  # original id -> design user
     "ml1m": lambda uid: int(uid) - 1,

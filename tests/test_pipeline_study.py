@@ -1,22 +1,29 @@
 """The whole study through Snakemake on a tiny config: outputs, numbers, report, and partial reruns."""
 
+import base64
 import copy
+import importlib.metadata
+import json
 import re
 import shutil
+import tomllib
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pingouin as pg
 import pytest
+from packaging.requirements import Requirement
 from PIL import Image
 
-from conftest import SMALL_SYNTHETIC, base_config, snakemake_runner
+from conftest import REPO, SMALL_SYNTHETIC, base_config, snakemake_runner
+from headless_chromium import Chromium
 
 pytestmark = pytest.mark.slow
 
 FAST = {"hidden": [32], "max_epochs": 10, "batch_size": 100}
 GATHER = {"runs_table", "correlations", "reference_comparison", "correlation_figures", "beta_tradeoff_figure",
-          "metrics_figure", "all"}
+          "metrics_figure", "more_correlations", "more_correlation_figures", "controllability_figure", "all"}
 
 
 def tiny_config(tmp_path):
@@ -62,7 +69,11 @@ def test_every_output_exists_and_parses(study):
     assert pd.read_csv(results / "tables" / "runs.csv").shape == runs.shape
     summary = pd.read_csv(results / "tables" / "summary.csv")
     assert len(summary) == 3 and (summary["runs"] == 2).all()
-    for name in ("rmcorr_by_dataset", "rmcorr_by_model", "beta_tradeoff", "metrics_synthetic"):
+    for table in ("extended", "chance", "partial"):
+        assert pd.read_csv(results / "tables" / f"rmcorr_{table}_by_dataset.csv")["x"].notna().all()
+    assert runs["controllability"].notna().all() and runs["shap_null"].notna().all()
+    for name in ("rmcorr_by_dataset", "rmcorr_by_model", "beta_tradeoff", "metrics_synthetic", "controllability",
+                 "rmcorr_extended_by_dataset", "rmcorr_chance_by_dataset", "rmcorr_partial_by_dataset"):
         with Image.open(results / "figures" / f"{name}.png") as image:
             assert image.width > 400 and len(np.unique(np.asarray(image.convert("L")))) > 10
         assert (results / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF"
@@ -80,12 +91,65 @@ def test_rm_corr_table_equals_pingouin_on_the_runs_table(study):
         assert row.r == pytest.approx(expected["r"], abs=1e-12) and row.dof == expected["dof"]
 
 
-def test_report_is_self_contained_html(study, run_snakemake_module):
+REPORTED = {"tables": ["runs.csv", "summary.csv", "rmcorr_by_dataset.csv", "rmcorr_by_model.csv",
+                        "reference_comparison.csv"],
+            "figures": ["rmcorr_by_dataset.png", "rmcorr_by_model.png", "beta_tradeoff.png", "metrics_synthetic.png"]}
+
+
+@pytest.fixture(scope="module")
+def report(study, run_snakemake_module):
     tmp_path, config = study
-    report = tmp_path / "results" / "report.html"
-    run_snakemake_module(tmp_path / "run", config, "--report", str(report))
+    path = tmp_path / "results" / "report.html"
+    run_snakemake_module(tmp_path / "run", config, "--report", str(path))
+    return path
+
+
+def test_the_report_needs_only_the_main_install(report):
+    """What `snakemake --report` needs beyond snakemake's own requirements (snakemake's "reports" extra) is a
+    main dependency of disrec: `pip install -e .` alone can write the report, not only the test install."""
+    main = {Requirement(pin).name.lower() for pin in
+            tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]}
+    reports_extra = [Requirement(spec) for spec in importlib.metadata.requires("snakemake")]
+    needs = {r.name.lower() for r in reports_extra if r.marker and r.marker.evaluate({"extra": "reports"})}
+    assert needs and needs <= main, f"snakemake --report needs {sorted(needs - main)}; add them to dependencies"
     text = report.read_text()
-    assert "<html" in text.lower() and "beta_tradeoff.png" in text and "rmcorr_by_dataset.csv" in text
+    assert "<html" in text.lower() and all(name in text for names in REPORTED.values() for name in names)
+
+
+@pytest.mark.browser
+def test_the_report_shows_every_figure_and_table_in_headless_chromium(report, study, tmp_path):
+    _, config = study
+    results = report.parent
+    with Chromium(tmp_path) as browser:
+        page = browser.open(report.as_uri())
+        landing = browser.wait_for(page, "document.body.innerText.includes('Which configuration produced it') "
+                                         "&& document.body.innerText")
+        assert "seeds: 41, 53" in landing and "multivae beta: 0.1, 0.5" in landing
+        assert f'"results_dir": "{config["results_dir"]}"' in landing  # the full configuration
+        browser.screenshot(page, tmp_path / "report_landing.png")
+        listed = browser.evaluate(page, "Object.keys(results)")
+        assert sorted(Path(key).name for key in listed) == sorted(REPORTED["tables"] + REPORTED["figures"])
+        for key in listed:
+            name = Path(key).name
+            uri = browser.evaluate(page, f"results[{json.dumps(key)}].data_uri")
+            folder = "tables" if name in REPORTED["tables"] else "figures"
+            assert base64.b64decode(uri.split(",", 1)[1]) == (results / folder / name).read_bytes(), name
+            if name in REPORTED["figures"]:
+                browser.evaluate(page, f"app.setView({{content: 'img', resultPath: {json.dumps(key)}, "
+                                       f"contentPath: results[{json.dumps(key)}].data_uri}})")
+                size = browser.wait_for(page, "(i => i && i.complete && i.naturalWidth && "
+                                              "[i.naturalWidth, i.naturalHeight])"
+                                              "(document.querySelector('img[src^=\"data:image/png\"]'))")
+                with Image.open(results / folder / name) as image:
+                    assert tuple(size) == image.size, name
+                browser.screenshot(page, tmp_path / f"report_{Path(name).stem}.png")
+        for category, names in (("Tables", REPORTED["tables"]), ("Figures", REPORTED["figures"])):
+            # back to the menu first, as a reader clicks: the report keeps a listing open across categories
+            browser.evaluate(page, "app.setView({navbarMode: 'menu'})")
+            browser.evaluate(page, f"app.showCategory({json.dumps(category)})")
+            browser.wait_for(page, f"{json.dumps(names)}.every(name => document.body.innerText.includes(name))")
+            browser.screenshot(page, tmp_path / f"report_{category.lower()}_menu.png")
+        assert browser.script_errors() == []
 
 
 @pytest.mark.parametrize("change, expected", [

@@ -1,3 +1,5 @@
+from collections import Counter
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -30,17 +32,34 @@ def test_k_core_cascades():
     assert sorted(map(tuple, result.values)) == [(1, 1), (1, 2), (3, 1), (3, 2)]
 
 
+def peel(pairs: set, min_user: int, min_item: int) -> set:
+    """The k-core by its definition, on plain sets: drop under-supported users and items until none is."""
+    pairs = set(pairs)
+    while True:
+        users = Counter(u for u, _ in pairs)
+        items = Counter(i for _, i in pairs)
+        kept = {(u, i) for u, i in pairs if users[u] >= min_user and items[i] >= min_item}
+        if kept == pairs:
+            return pairs
+        pairs = kept
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), max_size=120).map(set),
+       st.sets(st.integers(0, 12), min_size=4, max_size=6), st.sets(st.integers(0, 12), min_size=4, max_size=6),
        st.integers(1, 4), st.integers(1, 4))
-def test_k_core_result_is_a_fixed_point(pairs, min_user, min_item):
+def test_k_core_keeps_a_planted_block_and_equals_the_definition(noise, block_users, block_items, min_user,
+                                                                min_item):
+    # Every user of the block has >= 4 >= min_user block items and every item >= min_item block users, so the
+    # block survives any filtering: the core (the largest set meeting both thresholds) must contain it.
+    block = {(u, i) for u in block_users for i in block_items}
+    pairs = noise | block
     frame = pd.DataFrame(sorted(pairs), columns=["user_id", "item_id"], dtype="int64")
-    core = k_core(frame, min_user, min_item)
-    if len(core):
-        assert core.groupby("user_id").size().min() >= min_user
-        assert core.groupby("item_id").size().min() >= min_item
-    assert k_core(core, min_user, min_item).equals(core)
-    assert set(map(tuple, core.values)) <= pairs
+    core = set(map(tuple, k_core(frame, min_user, min_item).values.tolist()))
+    assert block <= core <= pairs
+    assert core == peel(pairs, min_user, min_item)
+    assert min(Counter(u for u, _ in core).values()) >= min_user
+    assert min(Counter(i for _, i in core).values()) >= min_item
 
 
 def test_filters_that_empty_the_dataset_say_which_settings():

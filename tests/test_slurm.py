@@ -1,14 +1,14 @@
 """`snakemake --profile slurm` against a real single-node SLURM cluster: submission, results, a killed job.
 
-The cluster (tests/slurm_cluster.py) runs Debian's slurmctld, slurmd and munge on loopback; the packages are
-installed with apt-get when missing (root). The run uses the repository's profile with only what this cluster
-needs changed: no GPU request (the node has none) and job status by squeue (no accounting database).
+Cluster tier: selected with `pytest --cluster`, after `.ci/slurm-cluster start` (root) has started the cluster;
+without a cluster these tests fail. The run uses the repository's profile with only what this cluster needs
+changed: no GPU request (the node has none) and job status by squeue (no accounting database).
 """
 
 from __future__ import annotations
 
+import json
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -18,41 +18,14 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import REPO, SMALL_SYNTHETIC, base_config, snakemake_runner
-from slurm_cluster import SlurmCluster, unavailable_reason
+from conftest import REPO, SMALL_SYNTHETIC, base_config, repository_profile, snakemake_runner
+from slurm_cluster import Cluster, connect
 
-pytestmark = pytest.mark.slow
+pytestmark = pytest.mark.cluster
 
 RUN_TIMEOUT_S = 600
 NUMBER_COLUMNS = ["ndcg@10", "recall@10", "mrr@10", "coverage@10", "disentanglement", "completeness",
                   "informativeness", "lime", "shap"]
-
-
-def repository_profile() -> dict:
-    return yaml.safe_load((REPO / "slurm" / "config.yaml").read_text())
-
-
-def test_profile_asks_gpu_for_gradient_training_only():
-    profile = repository_profile()
-    assert profile["executor"] == "slurm"
-    assert profile["set-resources"]["train"]["gpu"] == 1 and profile["set-resources"]["tune"]["gpu"] == 1
-    assert "gpu" not in profile["set-resources"].get("train_closed_form", {})
-    for rule in ("prepare_dataset", "user_factors", "evaluate"):
-        assert "gpu" not in profile["set-resources"].get(rule, {})
-    assert "slurm_account" not in profile["default-resources"]  # left for the user to fill in
-
-
-def test_profile_resolves_by_name_from_the_working_directory(tmp_path):
-    """`snakemake --profile slurm` as typed: Snakemake finds ./slurm/config.yaml (dry run, nothing submitted)."""
-    shutil.copytree(REPO / "slurm", tmp_path / "slurm")
-    config = tiny_config(tmp_path)
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    result = subprocess.run([sys.executable, "-m", "snakemake", "--profile", "slurm", "--snakefile",
-                             str(REPO / "Snakefile"), "--configfile", "config.yaml", "--dry-run"],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=300)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    output = result.stdout + result.stderr
-    assert re.search(r"^train\s+1$", output, re.M) and re.search(r"^train_closed_form\s+1$", output, re.M)
 
 
 def tiny_config(tmp_path: Path) -> dict:
@@ -80,16 +53,11 @@ def cluster_profile(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def cluster(tmp_path_factory):
-    reason = unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    cluster = SlurmCluster(tmp_path_factory.mktemp("cluster"))
+def cluster():
     try:
-        cluster.start()
-        yield cluster
-    finally:
-        cluster.stop()
+        return connect()
+    except AssertionError as missing:
+        pytest.fail(str(missing), pytrace=False)
 
 
 def snakemake_log(workdir: Path) -> str:
@@ -97,7 +65,7 @@ def snakemake_log(workdir: Path) -> str:
     return logs[-1].read_text() if logs else ""
 
 
-def run_on_cluster_cancelling_first_training(cluster: SlurmCluster, workdir: Path, profile: Path) -> str | None:
+def run_on_cluster_cancelling_first_training(cluster: Cluster, workdir: Path, profile: Path) -> str | None:
     """Run the pipeline through the profile; cancel the first training job once its script runs.
 
     Returns the cancelled SLURM job id (None if no training job was caught running).
@@ -127,7 +95,7 @@ def run_on_cluster_cancelling_first_training(cluster: SlurmCluster, workdir: Pat
     return cancelled
 
 
-def failure_context(cluster: SlurmCluster, workdir: Path) -> str:
+def failure_context(cluster: Cluster, workdir: Path) -> str:
     return "\n".join([(workdir / "snakemake.out").read_text()[-6000:], cluster.daemon_logs()])
 
 
@@ -140,10 +108,25 @@ def slurm_and_local(cluster, tmp_path_factory):
     (slurm_dir / "config.yaml").write_text(yaml.safe_dump(config))
     profile = cluster_profile(root)
     cancelled = run_on_cluster_cancelling_first_training(cluster, slurm_dir, profile)
+    # Like with like: torch splits float32 reductions by thread count, so the local twin trains with the threads
+    # each cluster job recorded. A job inside SLURM runs `snakemake --cores all`, which caps the profile's
+    # set-threads at the node's cores; `--cores all` here resolves the other rules' threads the same way.
     threads = yaml.safe_load((profile / "config.yaml").read_text())["set-threads"]
-    snakemake_runner(local_dir, tiny_config(local_dir), "--cores", "4",
+    threads.update(recorded_training_threads(slurm_dir))
+    snakemake_runner(local_dir, tiny_config(local_dir), "--cores", "all",
                      "--set-threads", *[f"{rule}={n}" for rule, n in threads.items()])
     return slurm_dir, local_dir, cancelled, profile
+
+
+def recorded_training_threads(workdir: Path) -> dict[str, int]:
+    """{training rule: the thread count its jobs recorded in training.json}; one count per rule."""
+    counts: dict[str, set[int]] = {}
+    for report in (workdir / "results" / "runs").rglob("training.json"):
+        record = json.loads(report.read_text())
+        rule = "train" if record["training"] is not None else "train_closed_form"
+        counts.setdefault(rule, set()).add(record["threads"])
+    assert counts and all(len(values) == 1 for values in counts.values()), counts
+    return {rule: values.pop() for rule, values in counts.items()}
 
 
 def test_jobs_went_through_sbatch_with_their_ids_in_the_logs(slurm_and_local):
@@ -167,6 +150,7 @@ def test_cluster_numbers_equal_a_local_run(slurm_and_local):
     local = pd.read_parquet(local_dir / "results" / "tables" / "runs.parquet")
     assert on_cluster.set_index("model")["status"].to_dict() == {"toppop": "representation-undefined",
                                                                  "multivae": "ok"}
+    assert recorded_training_threads(local_dir) == recorded_training_threads(slurm_dir)
     pd.testing.assert_frame_equal(on_cluster[NUMBER_COLUMNS], local[NUMBER_COLUMNS], check_exact=True)
     for codes in (local_dir / "results" / "runs").rglob("codes_*.parquet"):
         twin = slurm_dir / codes.relative_to(local_dir)

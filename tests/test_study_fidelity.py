@@ -2,6 +2,7 @@
 config.yaml as Snakemake merges a --configfile."""
 
 import copy
+
 import yaml
 from snakemake.utils import update_config
 

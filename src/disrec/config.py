@@ -23,6 +23,7 @@ import yaml
 
 from disrec.errors import ConfigError
 from disrec.grid import KL_MODELS, TUNED_BETA, is_tuned, model_betas
+from disrec.metrics import REPRESENTATION_METRICS, TRAVERSAL_SUMMARIES, accuracy_names, chance_names
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,8 @@ def _check_model_overrides(config: dict, schema: dict, source: str) -> list[str]
             prefix = ("datasets", name, "models", model)
             _coerce_numeric_strings(override, model_schema, source, prefix)
             merged = {**config["models"][model], **override}
-            problems += [_describe(e, prefix) for e in jsonschema.Draft202012Validator(model_schema).iter_errors(merged)]
+            validator = jsonschema.Draft202012Validator(model_schema)
+            problems += [_describe(e, prefix) for e in validator.iter_errors(merged)]
     return problems
 
 
@@ -137,6 +139,12 @@ def _check_references(config: dict) -> list[str]:
             if model_betas(config, dataset, model) == [TUNED_BETA] and not is_tuned(config, dataset, model):
                 problems.append(f"key 'models.{model}.betas': 'tuned' on dataset {dataset!r} needs tuning on for "
                                 f"it (expected {dataset!r} in tuning.datasets and {model!r} in tuning.models)")
+    known = correlatable_metrics(config["evaluation"]["ks"])
+    for key in ("correlated", "extended"):
+        for name in config["analysis"][key]:
+            if name not in known:
+                problems.append(f"key 'analysis.{key}': unknown metric {name!r} (expected a runs-table metric: "
+                                f"{', '.join(known)})")
     factors = config["factors"]
     if factors["min_positive_rate"] >= factors["max_positive_rate"]:
         problems.append(
@@ -144,6 +152,13 @@ def _check_references(config: dict) -> list[str]:
             f"max_positive_rate={factors['max_positive_rate']}"
         )
     return problems
+
+
+def correlatable_metrics(ks: list[int]) -> list[str]:
+    """Every runs-table column the correlation tables can take: accuracy at each K, the representation metrics,
+    controllability's summaries and every metric's chance forms."""
+    return [*accuracy_names(ks), *REPRESENTATION_METRICS, *TRAVERSAL_SUMMARIES,
+            *[name for metric in REPRESENTATION_METRICS for name in chance_names(metric)]]
 
 
 def _nested(mapping: dict, keys: tuple[str, ...]) -> Any:

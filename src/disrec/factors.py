@@ -1,4 +1,4 @@
-"""Ground-truth user factors from item concepts (SPEC section 3)."""
+"""Ground-truth user factors from item concepts (docs/methods.md §3.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""From raw ratings to implicit, filtered, densely indexed interactions (SPEC section 1)."""
+"""From raw ratings to implicit, filtered, densely indexed interactions (docs/methods.md §1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Weak-generalisation splits (SPEC section 2): every user everywhere, interactions held out.
+"""Weak-generalisation splits (docs/methods.md §2): every user everywhere, interactions held out.
 
 A user with n >= 2 interactions holds out max(1, round(f * n)) of them, chosen
 uniformly at random; a user with fewer holds out none. ``round`` is half-up
@@ -39,7 +39,8 @@ def holdout_sizes(counts: np.ndarray, fraction: float) -> np.ndarray:
     return np.where(counts >= 2, sizes, 0)
 
 
-def hold_out(interactions: pd.DataFrame, fraction: float, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+def hold_out(interactions: pd.DataFrame, fraction: float,
+             rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Split (user, item) rows, sorted by (user, item), into (kept, held out)."""
     users = interactions["user"].to_numpy()
     keys = rng.random(len(users))

@@ -8,13 +8,13 @@ rule prepare_dataset:
         item_ids=dataset_path("item_ids.parquet"),
         item_features=dataset_path("item_features.parquet"),
         provenance=dataset_path("provenance.json"),
+    log:
+        log_path("prepare_dataset", "dataset"),
+    conda:
+        "../../envs/data.yaml"
     params:
         settings=dataset_settings,
         cache_dir=config["cache_dir"],
-    conda:
-        "../../envs/data.yaml"
-    log:
-        log_path("prepare_dataset", "dataset"),
     script:
         "../scripts/prepare_dataset.py"
 
@@ -27,13 +27,13 @@ rule split:
         valid_in=seed_path("valid_in.parquet"),
         valid_out=seed_path("valid_out.parquet"),
         test_out=seed_path("test_out.parquet"),
+    log:
+        log_path("split", "dataset", "seed"),
+    conda:
+        "../../envs/data.yaml"
     params:
         test_fraction=config["split"]["test_fraction"],
         validation_fraction=config["split"]["validation_fraction"],
-    conda:
-        "../../envs/data.yaml"
-    log:
-        log_path("split", "dataset", "seed"),
     script:
         "../scripts/split.py"
 
@@ -50,14 +50,14 @@ rule user_factors:
         factors_train=seed_path("factors_train.parquet"),
         factors_valid_in=seed_path("factors_valid_in.parquet"),
         report=seed_path("factors.json"),
+    log:
+        log_path("user_factors", "dataset", "seed"),
+    conda:
+        "../../envs/data.yaml"
     params:
         loader=lambda w: config["datasets"][w.dataset]["loader"],
         concept_settings=lambda w: canonical(config["datasets"][w.dataset].get("concepts", {})),
         factor_settings=canonical(config["factors"]),
-    conda:
-        "../../envs/data.yaml"
-    log:
-        log_path("user_factors", "dataset", "seed"),
     script:
         "../scripts/user_factors.py"
 
@@ -72,9 +72,9 @@ rule dataset_summary:
         factor_reports=expand(rules.user_factors.output.report, seed=SEEDS, allow_missing=True),
     output:
         summary=dataset_path("summary.json"),
-    conda:
-        "../../envs/data.yaml"
     log:
         log_path("dataset_summary", "dataset"),
+    conda:
+        "../../envs/data.yaml"
     script:
         "../scripts/dataset_summary.py"

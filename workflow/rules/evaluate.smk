@@ -13,13 +13,14 @@ rule evaluate:
         codes_valid_in=run_path("codes_valid_in.parquet"),
         factors_train=rules.user_factors.output.factors_train,
         factors_valid_in=rules.user_factors.output.factors_valid_in,
+        item_concepts=rules.user_factors.output.item_concepts,
     output:
         report=run_path("evaluation.json"),
-    params:
-        evaluation=canonical(evaluation_settings(config)),
-    conda:
-        "../../envs/evaluate.yaml"
     log:
         log_path("evaluate", "dataset", "model", "beta", "seed"),
+    conda:
+        "../../envs/evaluate.yaml"
+    params:
+        evaluation=canonical(evaluation_settings(config)),
     script:
         "../scripts/evaluate.py"

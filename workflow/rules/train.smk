@@ -15,24 +15,24 @@ rule train:
         codes_train=run_path("codes_train.parquet"),
         codes_valid_in=run_path("codes_valid_in.parquet"),
         report=run_path("training.json"),
+    log:
+        log_path("train", "dataset", "model", "beta", "seed"),
     wildcard_constraints:
         model="|".join(GRADIENT_MODELS),
+    conda:
+        "../../envs/train.yaml"
     params:
         settings=lambda w: model_settings(config, w.dataset, w.model),
         training=canonical(config["training"]),
-    conda:
-        "../../envs/train.yaml"
-    log:
-        log_path("train", "dataset", "model", "beta", "seed"),
     script:
         "../scripts/train.py"
 
 
 use rule train as train_closed_form with:
+    log:
+        log_path("train_closed_form", "dataset", "model", "beta", "seed"),
     wildcard_constraints:
         model="|".join(CLOSED_FORM_MODELS),
     params:
         settings=lambda w: model_settings(config, w.dataset, w.model),
         training=None,
-    log:
-        log_path("train_closed_form", "dataset", "model", "beta", "seed"),

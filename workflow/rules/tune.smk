@@ -10,15 +10,15 @@ rule tune:
     output:
         trials=tune_path("trials.parquet"),
         best=tune_path("best.json"),
+    log:
+        log_path("tune", "dataset", "model", "beta", "seed"),
     wildcard_constraints:
         model="|".join(m for m in MODEL_NAMES if m != "toppop"),
+    conda:
+        "../../envs/train.yaml"
     params:
         settings=lambda w: model_settings(config, w.dataset, w.model),
         training=canonical(config["training"]),
         tuning=lambda w: tuning_settings(config, w.model),
-    conda:
-        "../../envs/train.yaml"
-    log:
-        log_path("tune", "dataset", "model", "beta", "seed"),
     script:
         "../scripts/tune.py"

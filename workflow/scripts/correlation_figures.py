@@ -1,5 +1,5 @@
 from disrec.logs import run_step
 from disrec.steps.gather import draw_correlation_figures
 
-run_step(draw_correlation_figures, snakemake.log[0], models=snakemake.params.models,
-         **dict(snakemake.input.items()), **dict(snakemake.output.items()))
+run_step(draw_correlation_figures, snakemake.log[0], models=snakemake.params.models, metrics=snakemake.params.metrics,
+         table=snakemake.params.table, **dict(snakemake.input.items()), **dict(snakemake.output.items()))

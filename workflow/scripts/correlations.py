@@ -1,5 +1,5 @@
 from disrec.logs import run_step
 from disrec.steps.gather import build_correlations
 
-run_step(build_correlations, snakemake.log[0], models=snakemake.params.models,
-         runs_parquet=snakemake.input.runs, **dict(snakemake.output.items()))
+run_step(build_correlations, snakemake.log[0], models=snakemake.params.models, metrics=snakemake.params.metrics,
+         covariate=snakemake.params.covariate, runs_parquet=snakemake.input.runs, **dict(snakemake.output.items()))

@@ -4,7 +4,10 @@
   triangle, repeated-measures r printed with * where p < 0.05;
 - the beta trade-off: NDCG@10, disentanglement and SHAP-global against beta,
   mean +- sd over seeds, per dataset and KL model;
-- per dataset, every metric by model variant (mean +- sd over seeds).
+- per dataset, every metric by model variant (mean +- sd over seeds), with each
+  representation metric's chance level (its permutation null) marked;
+- controllability traversals: per dataset and model variant, the run of the
+  median seed, concept shares of the top K against the step.
 """
 
 from __future__ import annotations
@@ -22,13 +25,18 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from disrec.analysis.runs_table import CORRELATED  # noqa: E402
+from disrec.analysis.runs_table import metric_label, variant_label  # noqa: E402
+from disrec.grid import MODEL_NAMES  # noqa: E402
+from disrec.metrics import split_chance_name  # noqa: E402
 from disrec.storage import atomic_path  # noqa: E402
 
 TRADEOFF = {"ndcg@10": "NDCG@10", "disentanglement": "Disentanglement (D)", "shap": "SHAP-global"}
 METRIC_TITLES = {"ndcg": "NDCG", "recall": "Recall", "mrr": "MRR", "coverage": "Coverage",
                  "disentanglement": "Disentanglement (D)", "completeness": "Completeness (C)",
-                 "informativeness": "Informativeness (I)", "lime": "LIME-global", "shap": "SHAP-global"}
+                 "informativeness": "Informativeness (I)", "lime": "LIME-global", "shap": "SHAP-global",
+                 "mig": "MIG", "sap": "SAP", "modularity": "Modularity", "explicitness": "Explicitness (DCI-ES)",
+                 "controllability": "Controllability", "controllability_users_changed": "Users whose top K moves",
+                 "controllability_monotone": "Factors with a monotone response"}
 sns.set_theme(style="whitegrid", context="paper", font_scale=1.2)
 
 
@@ -46,9 +54,10 @@ def _note(ax: plt.Axes, text: str) -> None:
     ax.grid(False)
 
 
-def correlation_heatmaps(table: pd.DataFrame, group_by: str, title: str, pdf: str, png: str) -> None:
-    """One lower-triangle heatmap of r per group in ``table`` (an rm_corr table)."""
-    metrics, labels = list(CORRELATED), list(CORRELATED.values())
+def correlation_heatmaps(table: pd.DataFrame, group_by: str, metrics: list[str], title: str, pdf: str,
+                         png: str) -> None:
+    """One lower-triangle heatmap of r per group in ``table`` (an rm_corr table of the pairs of ``metrics``)."""
+    labels = [metric_label(m) for m in metrics]
     index = {m: i for i, m in enumerate(metrics)}
     computed = [g for g in dict.fromkeys(table[group_by]) if table.loc[table[group_by] == g, "r"].notna().any()]
     if not computed:
@@ -131,23 +140,88 @@ def beta_tradeoff(runs: pd.DataFrame, pdf: str, png: str) -> None:
 
 
 def metrics_by_model(runs: pd.DataFrame, dataset: str, metrics: list[str], pdf: str, png: str) -> None:
-    """Every metric of one dataset, one bar per model variant (mean +- sd over seeds)."""
+    """Every metric of one dataset, one bar per model variant (mean +- sd over seeds); a representation metric's
+    null (``<metric>_null``, mean over seeds) is a black tick on its bar. Chance forms get no panel of their own."""
     frame = runs[runs["dataset"] == dataset]
-    long = frame.melt(id_vars=["variant", "seed"], value_vars=metrics, var_name="metric", value_name="value")
-    long["metric"] = long["metric"].map(lambda m: METRIC_TITLES.get(m.split("@")[0], m) + (
-        "@" + m.split("@")[1] if "@" in m else ""))
-    order = list(dict.fromkeys(long["metric"]))
+    shown = [m for m in metrics if split_chance_name(m)[1] is None]
+    titles = {m: METRIC_TITLES.get(m.split("@")[0], m) + ("@" + m.split("@")[1] if "@" in m else "") for m in shown}
+    long = frame.melt(id_vars=["variant", "seed"], value_vars=shown, var_name="metric", value_name="value")
+    long["metric"] = long["metric"].map(titles)
+    order = [titles[m] for m in shown]
+    variants = list(dict.fromkeys(frame["variant"]))
     grid = sns.catplot(data=long, x="variant", y="value", col="metric", col_wrap=4, kind="bar", errorbar="sd",
-                       sharey=False, height=3.0, aspect=1.3, color="steelblue", col_order=order)
+                       sharey=False, height=3.0, aspect=1.3, color="steelblue", col_order=order, order=variants)
     grid.set_titles("{col_name}")
     grid.set_axis_labels("", "")
-    for ax in grid.axes.ravel():
+    for metric, ax in zip(shown, grid.axes.ravel()):
+        if f"{metric}_null" in frame:
+            null = frame.groupby("variant", sort=False)[f"{metric}_null"].mean()
+            positions = [i for i, v in enumerate(variants) if pd.notna(null.get(v))]
+            ax.scatter(positions, [null[variants[i]] for i in positions], marker="_", s=400, color="black",
+                       linewidths=2, zorder=5, label="chance (permutation null)")
         ax.tick_params(axis="x", rotation=60, labelsize=9)
         for tick in ax.get_xticklabels():
             tick.set_horizontalalignment("right")
-    grid.figure.suptitle(f"{dataset}: every metric by model (mean ± sd over seeds; missing metrics have no bar)",
-                         y=1.02)
+    grid.figure.suptitle(f"{dataset}: every metric by model (mean ± sd over seeds; black tick: the metric's chance "
+                         "level; missing metrics have no bar)", y=1.02)
     save(grid.figure, pdf, png)
+
+
+def pick_traversals(evaluations: list[dict]) -> list[dict]:
+    """Per (dataset, model variant): the run of the median seed by controllability (the lower median for an even
+    count; ties by seed) and, in it, the factor of median controllability, as the figure draws them."""
+    runs: dict[tuple, list] = {}
+    for result in evaluations:
+        value = result["metrics"].get("controllability")
+        if value is None or not result.get("controllability"):
+            continue
+        key = (result["dataset"], variant_label(result["model"], result["beta"], result["beta_tuned"]))
+        runs.setdefault(key, []).append((value, result["seed"], result))
+    picked = []
+    for (dataset, variant), candidates in runs.items():
+        candidates.sort(key=lambda c: (c[0], c[1]))
+        _, seed, result = candidates[(len(candidates) - 1) // 2]
+        traversal = result["controllability"]
+        factors = sorted(traversal["per_factor"], key=lambda f: (traversal["per_factor"][f], f))
+        factor = factors[(len(factors) - 1) // 2]
+        picked.append({"dataset": dataset, "variant": variant, "model": result["model"], "seed": seed,
+                       "factor": factor, "value": traversal["per_factor"][factor], "steps": traversal["steps"],
+                       "shares": traversal["shares"][factor], "k": result["evaluation"]["controllability"]["k"]})
+    order = {name: i for i, name in enumerate(MODEL_NAMES)}
+    return sorted(picked, key=lambda p: (p["dataset"], order[p["model"]], p["variant"]))
+
+
+def controllability_traversals(evaluations: list[dict], pdf: str, png: str) -> None:
+    """Concept shares of the top K against the step, one panel per dataset (row) and model variant (column):
+    the traversed concept in red, the others in grey."""
+    picked = pick_traversals(evaluations)
+    if not picked:
+        figure, ax = plt.subplots(figsize=(6, 3))
+        _note(ax, "no run has controllability (it needs a model that decodes its code)")
+        save(figure, pdf, png)
+        return
+    datasets = list(dict.fromkeys(p["dataset"] for p in picked))
+    variants = list(dict.fromkeys(p["variant"] for p in picked))
+    figure, axes = plt.subplots(len(datasets), len(variants), figsize=(3.4 * len(variants), 3.1 * len(datasets)),
+                                squeeze=False)
+    for ax in axes.ravel():
+        ax.set_visible(False)
+    for p in picked:
+        ax = axes[datasets.index(p["dataset"]), variants.index(p["variant"])]
+        ax.set_visible(True)
+        for concept, shares in p["shares"].items():
+            own = concept == p["factor"]
+            ax.plot(p["steps"], shares, color="crimson" if own else "0.65", lw=2.4 if own else 0.9,
+                    marker="o" if own else None, zorder=3 if own else 2)
+        ax.axvline(0, color="0.3", lw=0.6, ls=":")
+        ax.set_title(f"{p['dataset']} / {p['variant']} (seed {p['seed']})\n{p['factor']}: "
+                     f"controllability {p['value']:+.3f}", fontsize=9)
+        ax.set_xlabel("step (sd of the dimension)", fontsize=9)
+        ax.set_ylabel(f"concept share of the top {p['k']}", fontsize=9)
+    figure.suptitle("Traversals of the code dimension most important for a concept (red; other concepts grey); "
+                    "per model the run of the median seed and its factor of median controllability", y=1.0)
+    figure.tight_layout()
+    save(figure, pdf, png)
 
 
 def tuning_curves(trials: dict[str, pd.DataFrame], pdf: str, png: str) -> None:

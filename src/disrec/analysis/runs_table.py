@@ -1,4 +1,4 @@
-"""One tidy table of all runs (SPEC section 8), built from the runs' evaluation JSON files."""
+"""One tidy table of all runs (docs/methods.md §13), built from the runs' evaluation JSON files."""
 
 from __future__ import annotations
 
@@ -6,12 +6,18 @@ import numpy as np
 import pandas as pd
 
 from disrec.grid import MODEL_NAMES
-from disrec.metrics import ACCURACY_METRICS, REPRESENTATION_METRICS
+from disrec.metrics import (
+    ACCURACY_METRICS,
+    CHANCE_FORMS,
+    REPRESENTATION_METRICS,
+    TRAVERSAL_SUMMARIES,
+    split_chance_name,
+)
 from disrec.storage import read_json
 
-# The metrics the study correlates (SPEC section 8), with the labels figures use.
-CORRELATED = {"ndcg@10": "NDCG@10", "recall@10": "Recall@10", "mrr@10": "MRR@10", "coverage@10": "Coverage@10",
-              "disentanglement": "D", "completeness": "C", "lime": "LIME", "shap": "SHAP"}
+# Short labels of the representation metrics in the correlation heatmaps.
+SHORT_LABELS = {"disentanglement": "D", "completeness": "C", "informativeness": "I", "lime": "LIME", "shap": "SHAP",
+                "mig": "MIG", "sap": "SAP", "modularity": "Mod", "explicitness": "E", "controllability": "Ctrl"}
 KEY_COLUMNS = ["dataset", "model", "beta", "variant", "seed"]
 
 
@@ -37,6 +43,7 @@ def collect_runs(evaluation_paths: list[str]) -> pd.DataFrame:
             **{name: np.nan if value is None else float(value) for name, value in result["metrics"].items()},
             "status": result["status"], "reason": missing_reason(result["missing"]),
             "note": result["training_note"], "code_size": result["code_size"],
+            "lime_underdetermined": result["lime_underdetermined"],
             "training_status": result["training_status"],
             "train_seconds": float(result["train_seconds"]),
             "evaluation_seconds": float(sum(result["evaluation_seconds"].values())),
@@ -60,30 +67,48 @@ def missing_reason(missing: dict[str, str]) -> str | None:
 
 
 def metric_order(name: str) -> tuple:
-    """Accuracy by K, then NDCG, Recall, MRR, Coverage; then the representation metrics."""
+    """Accuracy by K, then NDCG, Recall, MRR, Coverage; then the representation metrics (controllability's
+    summaries after it); then every metric's null, its distance above it, and its normalised form."""
     if "@" in name:
         metric, k = name.split("@")
         return (0, int(k), ACCURACY_METRICS.index(metric))
+    if name in TRAVERSAL_SUMMARIES:
+        return (1, REPRESENTATION_METRICS.index("controllability"), 1 + TRAVERSAL_SUMMARIES.index(name))
+    metric, form = split_chance_name(name)
+    if form:
+        return (2 + CHANCE_FORMS.index(form), REPRESENTATION_METRICS.index(metric), 0)
     return (1, REPRESENTATION_METRICS.index(name), 0)
+
+
+def metric_label(name: str) -> str:
+    """'NDCG@10', 'D', 'D norm.', 'SHAP null', ...: the label of a runs-table metric in figures."""
+    if "@" in name:
+        metric, k = name.split("@")
+        return {"ndcg": "NDCG", "mrr": "MRR"}.get(metric, metric.capitalize()) + f"@{k}"
+    if name in TRAVERSAL_SUMMARIES:
+        return {"controllability_users_changed": "Ctrl users", "controllability_monotone": "Ctrl monotone"}[name]
+    metric, form = split_chance_name(name)
+    suffix = {None: "", "null": " null", "above_chance": " - null", "normalised": " norm."}[form]
+    return SHORT_LABELS[metric] + suffix
 
 
 def metric_columns(runs: pd.DataFrame) -> list[str]:
     """Every metric column of the runs table, accuracy first."""
-    fixed = set(KEY_COLUMNS) | {"beta_reached", "status", "reason", "note", "code_size", "training_status",
-                                "train_seconds", "evaluation_seconds", "device", "tuned", "beta_tuned"}
+    fixed = set(KEY_COLUMNS) | {"beta_reached", "status", "reason", "note", "code_size", "lime_underdetermined",
+                                "training_status", "train_seconds", "evaluation_seconds", "device", "tuned",
+                                "beta_tuned"}
     return sorted((c for c in runs.columns if c not in fixed), key=metric_order)
 
 
 def summarise_runs(runs: pd.DataFrame) -> pd.DataFrame:
-    """Mean, sd and count over seeds of every metric, per dataset x model variant (beta: the mean of a
-    tuned variant's betas)."""
+    """Mean, sd and count over seeds of every metric, per dataset x model variant (beta and code size: the mean
+    of a tuned variant's)."""
     metrics = metric_columns(runs)
     grouped = runs.groupby(["dataset", "model", "variant"], dropna=False, sort=False)
     stats = grouped[metrics + ["train_seconds", "evaluation_seconds"]].agg(["mean", "std", "count"])
     stats.columns = [f"{metric}_{'sd' if stat == 'std' else stat}" for metric, stat in stats.columns]
-    stats.insert(0, "beta", grouped["beta"].mean())
-    stats.insert(1, "beta_reached_mean", grouped["beta_reached"].mean())
-    stats.insert(2, "beta_reached_min", grouped["beta_reached"].min())
-    stats.insert(3, "runs", grouped.size())
-    stats.insert(4, "runs_ok", grouped["status"].agg(lambda s: int((s == "ok").sum())))
-    return stats.reset_index()
+    counts = pd.DataFrame({"beta": grouped["beta"].mean(), "beta_reached_mean": grouped["beta_reached"].mean(),
+                           "beta_reached_min": grouped["beta_reached"].min(),
+                           "code_size": grouped["code_size"].mean(), "runs": grouped.size(),
+                           "runs_ok": grouped["status"].agg(lambda s: int((s == "ok").sum()))})
+    return pd.concat([counts, stats], axis=1).copy().reset_index()  # copy: one block per dtype, not per column

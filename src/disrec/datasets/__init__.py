@@ -5,8 +5,8 @@ from typing import Callable
 from disrec.datasets.amazon import Amazon2018
 from disrec.datasets.base import DatasetLoader, ItemConcepts, RawDataset
 from disrec.datasets.goodreads import GoodReads
-from disrec.datasets.movielens100k import MovieLens100K
 from disrec.datasets.movielens1m import MovieLens1M
+from disrec.datasets.movielens100k import MovieLens100K
 from disrec.datasets.recbole_atomic import RecBoleAtomic
 from disrec.datasets.synthetic import Synthetic
 from disrec.datasets.tables import Tables

@@ -1,4 +1,4 @@
-"""Ground-truth item concepts built from item metadata (SPEC section 3).
+"""Ground-truth item concepts built from item metadata (docs/methods.md §3.1).
 
 Every function takes the dense-id ``item_features`` table (item, feature, value) of the filtered dataset
 and returns the binary item x concept matrix. Items without metadata carry no concept.

@@ -31,7 +31,8 @@ def read_json_lines(path: Path, fields: dict[str, pa.DataType], required: tuple[
                                        parse_options=options)
             table = pa.Table.from_batches(list(reader), schema=schema)
     except (pa.ArrowInvalid, OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise _locate_error(path, fields, required) or DataFormatError(f"{path}: not readable JSON lines ({exc})")
+        raise _locate_error(path, fields, required) or DataFormatError(
+            f"{path}: not readable JSON lines ({exc})") from exc
     for name in required:
         nulls = table.column(name).null_count
         if nulls:

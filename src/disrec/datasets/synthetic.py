@@ -1,4 +1,4 @@
-"""Synthetic data with planted concepts: the truth is known, so metrics can be checked.
+"""Synthetic data with planted concepts: the truth is known, so metrics can be checked (docs/methods.md §12).
 
 Items carry each of k concepts independently with probability p (at least
 one). Each user is given a set S of concepts and draws most interactions from

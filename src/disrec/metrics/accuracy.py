@@ -1,4 +1,4 @@
-"""Top-K accuracy of rankings (SPEC section 5), vectorised over batches of users.
+"""Top-K accuracy of rankings (docs/methods.md §7), vectorised over batches of users.
 
 For each user with at least one held-out item: rank every item not in the
 user's input (train) by score, ties broken by the lower item index, take the

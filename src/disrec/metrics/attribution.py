@@ -1,5 +1,7 @@
 """The score of a global attribution matrix A (d code dimensions x k factors), used for LIME and SHAP.
 
+The Jensen-Shannon score of the study (Dervishaj et al., ECIR 2025; docs/methods.md §11).
+
 Each column is normalised to sum to 1; the score is the mean over factor pairs
 j < l of the Jensen-Shannon distance (base 2) between columns j and l: 1 when
 every factor is explained by its own code dimensions, 0 when all factors are
@@ -33,6 +35,6 @@ def attribution_score(attributions: np.ndarray) -> float:
     columns = attributions / attributions.sum(axis=0)
     # scipy takes the square root of a divergence that rounding can leave at -1e-17 for identical columns
     # (complementary factors explained alike): that distance is 0, not NaN.
-    distances = [np.nan_to_num(jensenshannon(columns[:, j], columns[:, l], base=2), nan=0.0)
-                 for j, l in combinations(range(columns.shape[1]), 2)]
+    distances = [np.nan_to_num(jensenshannon(columns[:, a], columns[:, b], base=2), nan=0.0)
+                 for a, b in combinations(range(columns.shape[1]), 2)]
     return float(np.mean(distances))

@@ -1,4 +1,4 @@
-"""One classifier per ground-truth factor, predicting it from the user code (SPEC section 6).
+"""One classifier per ground-truth factor, predicting it from the user code (docs/methods.md §8).
 
 Hyperparameters are chosen per factor by a 2-fold grid search on the
 ``valid_in`` codes and factors, then the classifier is refit on the ``train``

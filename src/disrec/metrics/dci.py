@@ -1,4 +1,4 @@
-"""DCI: disentanglement, completeness, informativeness (Eastwood & Williams, ICLR 2018).
+"""DCI: disentanglement, completeness, informativeness (Eastwood & Williams, ICLR 2018; docs/methods.md §9).
 
 From an importance matrix R (d code dimensions x k factors):
   D_i = 1 - H_k(R_i. / sum_j R_ij), weighted by rho_i = sum_j R_ij / sum R;

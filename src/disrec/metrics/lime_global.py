@@ -1,4 +1,6 @@
-"""LIME-global (SPEC section 6): mean over users of |LIME weight| of each code dimension, per factor.
+"""LIME-global: mean over users of |LIME weight| of each code dimension, per factor.
+
+LIME: Ribeiro, Singh and Guestrin, KDD 2016; the global score: docs/methods.md §10.1.
 
 The recipe: a standard ``lime.lime_tabular.LimeTabularExplainer`` on the
 standardised train codes (quartile discretisation, kernel width 0.75 sqrt(d)),

@@ -1,4 +1,7 @@
-"""SHAP-global (SPEC section 6): mean over users of |SHAP value| of each code dimension, per factor.
+"""SHAP-global: mean over users of |SHAP value| of each code dimension, per factor.
+
+SHAP: Lundberg and Lee, NeurIPS 2017; tree SHAP: Lundberg et al., Nature Machine Intelligence 2020; the global
+score: docs/methods.md §10.2.
 
 Interventional SHAP with the whole set of train codes as background: exact tree
 SHAP for trees, linear SHAP for logistic regression. Both explain the
@@ -6,7 +9,7 @@ classifier's margin (log-odds for boosted trees and logistic regression,
 probability for random forests), as shap does by default.
 
 shap's explainers quietly reduce a background of more than 100 rows to a
-random sample of 100; the SPEC asks for the train codes, so the background is
+random sample of 100; the definition asks for every train code, so the background is
 passed as a masker that keeps every row. Boosted trees, the default
 classifier, use ``disrec.metrics.tree_shap``: the same values (to shap's
 float32 precision, tested) in time linear in the number of users.

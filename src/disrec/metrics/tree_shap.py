@@ -1,5 +1,8 @@
 """Exact interventional Tree SHAP for scikit-learn's binary GradientBoostingClassifier, linear in users.
 
+Tree SHAP: Lundberg et al., Nature Machine Intelligence 2020; the linear-time counting is this project's
+(docs/methods.md §10.2).
+
 For a background row z, the SHAP values of x are the Shapley values of the game
 v(S) = f(x_S, z_rest). In one tree, a leaf is reached by the hybrid row when
 each feature on the leaf's path satisfies its condition with x (if in S) or z

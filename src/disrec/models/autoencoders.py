@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from disrec.models.base import Recommender, kl_schedule
+from disrec.models.base import Recommender, kl_schedule, shift_column
 
 
 class TanhMLP(nn.Module):
@@ -62,6 +62,9 @@ class MultiDAE(Recommender):
     def codes(self, x: torch.Tensor) -> torch.Tensor:
         return self._encode(x)
 
+    def decode_shifted(self, latent: torch.Tensor, dim: int, delta: float) -> torch.Tensor:
+        return self.decoder(shift_column(latent, dim, delta))
+
     def loss(self, x: torch.Tensor, kl_weight: float) -> tuple[torch.Tensor, dict[str, float]]:
         nll = multinomial_nll(self.scores(x), x)
         penalty = self.l2_reg * self.weight_penalty()
@@ -97,6 +100,10 @@ class MultiVAE(Recommender):
 
     def codes(self, x: torch.Tensor) -> torch.Tensor:
         return self._posterior(x)[0]
+
+    def decode_shifted(self, latent: torch.Tensor, dim: int, delta: float) -> torch.Tensor:
+        """The decoder of the (shifted) mean, as ``scores`` decodes mu in evaluation mode."""
+        return self.decoder(shift_column(latent, dim, delta))
 
     def loss(self, x: torch.Tensor, kl_weight: float) -> tuple[torch.Tensor, dict[str, float]]:
         mu, logvar = self._posterior(x)

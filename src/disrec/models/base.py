@@ -38,6 +38,16 @@ class Recommender(nn.Module):
     def codes(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
+    def decoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        """What the decoder reads for dense rows ``x``: the code itself unless the model says otherwise."""
+        return self.codes(x)
+
+    def decode_shifted(self, latent: torch.Tensor, dim: int, delta: float) -> torch.Tensor:
+        """Item scores (b, n_items) decoded from ``latent`` (``decoder_input`` of some rows) with code dimension
+        ``dim`` shifted by ``delta``; with ``delta`` 0 they are ``scores`` of those rows in evaluation mode.
+        Every model with a code decodes from it (controllability, docs/methods.md §14.1)."""
+        raise NotImplementedError
+
     def weight_penalty(self) -> torch.Tensor:
         """Sum of squared entries of every weight matrix and embedding (biases excluded)."""
         return sum(p.pow(2).sum() for p in self.parameters() if p.dim() >= 2)
@@ -54,3 +64,10 @@ def kl_schedule(step: int, beta: float, anneal: dict[str, Any] | None, steps_per
         return beta
     length = anneal["length"] * (steps_per_epoch if anneal["unit"] == "epochs" else 1)
     return min(beta, step / length)
+
+
+def shift_column(codes: torch.Tensor, dim: int, delta: float) -> torch.Tensor:
+    """A copy of ``codes`` (b, d) with column ``dim`` shifted by ``delta``."""
+    shifted = codes.clone()
+    shifted[:, dim] += delta
+    return shifted

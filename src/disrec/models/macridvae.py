@@ -131,6 +131,27 @@ class MacridVAE(Recommender):
         mu, _ = self._posterior(x, self.concept_assignment())
         return mu.mean(dim=2) if self.code == "mean" else mu.flatten(start_dim=1)
 
+    def decoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        """mu (b, K, d_fac): the decoder needs every concept's full mean, not the code summarising it."""
+        return self._posterior(x, self.concept_assignment())[0]
+
+    def decode_shifted(self, latent: torch.Tensor, dim: int, delta: float) -> torch.Tensor:
+        """Scores with code dimension ``dim`` shifted by ``delta``.
+
+        The mean code of concept k is the mean of mu_k over d_fac: it is shifted by
+        adding ``delta`` to every entry of mu_k, which moves that mean by exactly
+        ``delta`` and leaves the other concepts alone; the full code shifts one
+        entry. The decoder then normalises mu_k as always, so a shift turns the
+        concept's direction toward (or away from) the all-ones direction whose
+        projection the mean code measures.
+        """
+        mu = latent.clone()
+        if self.code == "mean":
+            mu[:, dim, :] += delta
+        else:
+            mu.view(len(mu), -1)[:, dim] += delta
+        return self._logits(mu, torch.zeros_like(mu), self.concept_assignment())
+
     def loss(self, x: torch.Tensor, kl_weight: float) -> tuple[torch.Tensor, dict[str, float]]:
         assignment = self.concept_assignment()
         mu, logvar = self._posterior(x, assignment)

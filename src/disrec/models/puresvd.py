@@ -1,7 +1,8 @@
 """PureSVD (Cremonesi et al., RecSys 2010): truncated SVD X ~ U S V^T of the train matrix.
 
 Scores are X V V^T, which equals U S V^T for the users it was fit on and folds
-in any other input row; the code of a row x is x V S^-1 (= its row of U).
+in any other input row; the code of a row x is x V S^-1 (= its row of U),
+and a code u decodes to u S V^T.
 The SVD is scikit-learn's seeded randomised SVD.
 """
 
@@ -12,7 +13,7 @@ import torch
 from sklearn.utils.extmath import randomized_svd
 
 from disrec.errors import ConfigError
-from disrec.models.base import Recommender
+from disrec.models.base import Recommender, shift_column
 
 
 class PureSVD(Recommender):
@@ -38,3 +39,7 @@ class PureSVD(Recommender):
 
     def codes(self, x: torch.Tensor) -> torch.Tensor:
         return (x @ self.item_factors) / self.singular_values
+
+    def decode_shifted(self, latent: torch.Tensor, dim: int, delta: float) -> torch.Tensor:
+        """u S V^T: the scores of code u (= x V V^T for u = x V S^-1)."""
+        return (shift_column(latent, dim, delta) * self.singular_values) @ self.item_factors.T

@@ -11,7 +11,7 @@ from disrec.analysis import figures
 from disrec.analysis.correlation import rm_corr_table
 from disrec.analysis.reference import compare_with_reference
 from disrec.analysis.runs_table import collect_runs, metric_columns, summarise_runs
-from disrec.storage import atomic_path, write_parquet
+from disrec.storage import atomic_path, read_json, write_parquet
 
 log = logging.getLogger(__name__)
 
@@ -30,16 +30,16 @@ def build_runs_table(evaluations: list[str], *, runs_parquet: str, runs_csv: str
     write_csv(summarise_runs(runs), summary_csv)
 
 
-def build_correlations(runs_parquet: str, models: list[str], *, by_dataset: str, by_model: str) -> None:
+def build_correlations(runs_parquet: str, models: list[str], metrics: list[str], covariate: str | None = None, *,
+                       by_dataset: str, by_model: str) -> None:
     """Within each dataset (subject = model variant) and, with 2+ datasets, within each model (subject = dataset);
-    only the runs of ``models`` (the study correlated every model with a representation: TopPop out)."""
+    only the runs of ``models`` (the study correlated every model with a representation: TopPop out). With
+    ``covariate``, partial correlations at a fixed covariate."""
     runs = pd.read_parquet(runs_parquet)
     runs = runs[runs["model"].isin(models)]
-    write_csv(rm_corr_table(runs, "dataset", "variant"), by_dataset)
-    if runs["dataset"].nunique() >= 2:
-        write_csv(rm_corr_table(runs, "variant", "dataset"), by_model)
-    else:
-        write_csv(rm_corr_table(runs.iloc[:0], "variant", "dataset"), by_model)
+    write_csv(rm_corr_table(runs, "dataset", "variant", metrics, covariate), by_dataset)
+    within_model = runs if runs["dataset"].nunique() >= 2 else runs.iloc[:0]
+    write_csv(rm_corr_table(within_model, "variant", "dataset", metrics, covariate), by_model)
 
 
 def build_reference_comparison(runs_parquet: str, reference_csv: str, names: dict[str, str], *, output: str) -> None:
@@ -49,14 +49,24 @@ def build_reference_comparison(runs_parquet: str, reference_csv: str, names: dic
     write_csv(comparison, output)
 
 
-def draw_correlation_figures(by_dataset: str, by_model: str, models: list[str], *, dataset_pdf: str,
-                             dataset_png: str, model_pdf: str, model_png: str) -> None:
-    figures.correlation_heatmaps(pd.read_csv(by_dataset), "dataset",
-                                 "Repeated-measures correlation within each dataset (subject = model variant; "
+TABLE_TITLES = {"study": "Repeated-measures correlation", "extended": "Repeated-measures correlation, more metrics",
+                "chance": "Repeated-measures correlation, representation metrics above chance (normalised)",
+                "partial": "Repeated-measures partial correlation at fixed code size"}
+
+
+def draw_correlation_figures(by_dataset: str, by_model: str, models: list[str], metrics: list[str],
+                             table: str = "study", *, dataset_pdf: str, dataset_png: str, model_pdf: str,
+                             model_png: str) -> None:
+    title = TABLE_TITLES[table]
+    figures.correlation_heatmaps(pd.read_csv(by_dataset), "dataset", metrics,
+                                 f"{title} within each dataset (subject = model variant; "
                                  f"models: {', '.join(models)})", dataset_pdf, dataset_png)
-    figures.correlation_heatmaps(pd.read_csv(by_model), "variant",
-                                 "Repeated-measures correlation within each model variant (subject = dataset)",
-                                 model_pdf, model_png)
+    figures.correlation_heatmaps(pd.read_csv(by_model), "variant", metrics,
+                                 f"{title} within each model variant (subject = dataset)", model_pdf, model_png)
+
+
+def draw_controllability(evaluations: list[str], *, pdf: str, png: str) -> None:
+    figures.controllability_traversals([read_json(path) for path in evaluations], pdf, png)
 
 
 def draw_beta_tradeoff(runs_parquet: str, *, pdf: str, png: str) -> None:

@@ -1,6 +1,6 @@
 """The train job: fit one (dataset, model, beta, seed) and write weights, user codes and a report.
 
-Gradient-trained models are fit twice (SPEC section 4): first on ``valid_in``
+Gradient-trained models are fit twice (docs/methods.md §5): first on ``valid_in``
 with early stopping on NDCG@K of ``valid_out`` (restoring the best weights),
 then afresh on ``train`` for the epoch count that fit chose
 (``training.final_epochs``). Closed-form models are fit once on ``train``.

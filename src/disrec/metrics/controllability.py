@@ -1,0 +1,148 @@
+"""Controllability: can the code dimension that stands for a concept steer the recommendations toward it?
+
+Not in the study, disentanglement_lib or RecBole; defined for this project.
+For a model that decodes item scores from its code, and factor j (a kept
+concept):
+- i*(j) = argmax_i R_ij, the code dimension most important for factor j in
+  the DCI importance matrix R (d, k);
+- sigma_j = the sign of the Pearson correlation between z_i* and factor j
+  over the train users (+1 when it is 0), so that a positive step is the
+  direction that should raise concept j;
+- for every user u and step s in {-S..-s_1, 0, s_1..S} (``steps`` are the
+  positive sizes, in standard deviations), the code dimension i* is shifted
+  by sigma_j * s * sd(z_.i*) (sd over the train users), the others kept;
+  the shifted code is decoded, the user's train items are excluded, items
+  are ranked (ties by item index) and the top K kept;
+- share_c(u, s) = the fraction of the user's top K that carries concept c
+  (an item may carry several); response_c(s) = mean over users of
+  share_c(u, s) - share_c(u, 0);
+- specific control at s: response_j(s) minus the mean response of the other
+  kept concepts; controllability_j = the mean specific control over the
+  positive steps; the run's controllability = the mean over factors;
+- monotone_j: the specific control is non-decreasing over the signed steps
+  (with 0 at s = 0); users_changed_j: the fraction of users whose top-K set
+  differs from the unshifted one at one step at least.
+
+How a shift of code dimension i reaches the decoder is the model's business
+(``CodeDecoder``): an autoencoder adds it to the code it decodes; a code that
+is a summary of the decoder's input (MacridVAE's mean over d_fac) is shifted
+by adding the step to every entry that the summary averages, which moves the
+summary by exactly the step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+
+from disrec.device import dense_rows
+from disrec.matrices import row_batches
+from disrec.metrics.accuracy import rank_top_k
+
+
+class CodeDecoder(Protocol):
+    """What controllability needs from a model: its decoder input, and scores from it with one code dim shifted."""
+
+    def decoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        """The decoder input of dense user rows x (b, n_items)."""
+
+    def decode_shifted(self, latent: torch.Tensor, dim: int, delta: float) -> torch.Tensor:
+        """Item scores (b, n_items) with code dimension ``dim`` of every user shifted by ``delta``."""
+
+
+@dataclass
+class Traversal:
+    """Per factor j (k of them): the traversed dimension, its sign, and the outcome over the signed steps.
+
+    ``shares[j, s, c]``: mean over users of concept c's share of the top K when
+    dimension ``dims[j]`` is shifted by ``signed_steps[s]`` standard deviations in
+    the raising direction (``signed_steps`` ascending, 0 included).
+    """
+
+    dims: np.ndarray
+    signs: np.ndarray
+    signed_steps: np.ndarray
+    shares: np.ndarray
+    per_factor: np.ndarray
+    monotone: np.ndarray
+    users_changed: np.ndarray
+
+    @property
+    def score(self) -> float:
+        return float(np.mean(self.per_factor))
+
+
+def traversal_dimensions(importance: np.ndarray, codes: np.ndarray,
+                         factors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(k,) i*(j) = argmax_i R_ij and (k,) sign of corr(z_i*, factor j) (+1 when 0 or undefined)."""
+    dims = np.asarray(importance).argmax(axis=0)
+    signs = np.ones(len(dims), dtype=np.int64)
+    for j, i in enumerate(dims):
+        z, y = codes[:, i], factors[:, j].astype(np.float64)
+        if z.std() > 0 and y.std() > 0 and np.corrcoef(z, y)[0, 1] < 0:
+            signs[j] = -1
+    return dims, signs
+
+
+def _top_k_shares(scores: torch.Tensor, exclude: torch.Tensor, concepts: torch.Tensor,
+                  k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Top-K items (b, K), sorted for set comparison, and each concept's share of them (b, c)."""
+    top, valid = rank_top_k(scores, exclude, k)
+    carried = concepts[top].double() * valid.unsqueeze(2)  # (b, K, c); float64 so batches add up exactly
+    shares = carried.sum(dim=1) / valid.sum(dim=1, keepdim=True).clamp_min(1)
+    return torch.where(valid, top, -1).sort(dim=1).values, shares
+
+
+def controllability(decoder: CodeDecoder, train: sp.csr_matrix, item_concepts: np.ndarray, importance: np.ndarray,
+                    codes: np.ndarray, factors: np.ndarray, steps: list[float], k: int,
+                    device: torch.device | str = "cpu", batch_size: int = 1024) -> Traversal:
+    """Traverse every factor's dimension for every user of ``train`` (n_users, n_items; its items are excluded).
+
+    ``item_concepts`` (n_items, k_factors) bool, column j the concept of factor
+    j; ``importance`` the (d, k_factors) DCI importance matrix; ``codes`` (n_users,
+    d) the train codes as the model makes them (their sd sets the step unit) and
+    ``factors`` (n_users, k_factors) the train factors (they set the sign);
+    ``steps`` the positive step sizes in standard deviations.
+    """
+    dims, signs = traversal_dimensions(importance, codes, factors)
+    code_sd = np.asarray(codes, dtype=np.float64).std(axis=0)
+    device = torch.device(device)
+    n_users, n_items = train.shape
+    n_factors = item_concepts.shape[1]
+    signed = np.array(sorted({0.0, *(float(s) for s in steps), *(-float(s) for s in steps)}))
+    zero = int(np.flatnonzero(signed == 0)[0])
+    concepts = torch.from_numpy(np.asarray(item_concepts, dtype=bool)).to(device)
+    k = min(k, n_items)
+    share_sums = np.zeros((n_factors, len(signed), n_factors))
+    changed = np.zeros(n_factors)
+    with torch.no_grad():
+        for rows in row_batches(n_users, batch_size):
+            x = dense_rows(train, rows, device)
+            exclude = x > 0
+            latent = decoder.decoder_input(x)
+            base_top, base_shares = _top_k_shares(decoder.decode_shifted(latent, 0, 0.0), exclude, concepts, k)
+            share_sums[:, zero] += base_shares.sum(dim=0).cpu().numpy()
+            for j in range(n_factors):
+                moved = torch.zeros(len(rows), dtype=torch.bool, device=device)
+                for s, step in enumerate(signed):
+                    if s == zero:
+                        continue
+                    delta = float(step * signs[j] * code_sd[dims[j]])
+                    top, shares = _top_k_shares(decoder.decode_shifted(latent, int(dims[j]), delta), exclude,
+                                                concepts, k)
+                    share_sums[j, s] += shares.sum(dim=0).cpu().numpy()
+                    moved |= (top != base_top).any(dim=1)
+                changed[j] += float(moved.sum())
+    shares = share_sums / n_users
+    response = shares - shares[:, zero:zero + 1]
+    own = response[np.arange(n_factors), :, np.arange(n_factors)]  # (k, steps)
+    others = (response.sum(axis=2) - own) / max(n_factors - 1, 1)
+    specific = own - others
+    return Traversal(dims=np.asarray(dims), signs=np.asarray(signs), signed_steps=signed, shares=shares,
+                     per_factor=specific[:, zero + 1:].mean(axis=1),
+                     monotone=(np.diff(specific, axis=1) >= -1e-12).all(axis=1),
+                     users_changed=changed / n_users)

@@ -1,0 +1,78 @@
+"""DCI-ES explicitness (Eastwood, Nicolicioiu, von Kuegelgen, Kekic, Traeuble, Dittadi and Schoelkopf,
+"DCI-ES: An Extended Disentanglement Framework with Connections to Identifiability", ICLR 2023).
+
+Explicitness asks how simple a probe must be to predict a factor from the
+code: the loss of the best probe of capacity c, plotted against c from the
+smallest to the largest capacity of a probe family, is the loss-capacity
+curve; with l_b the loss of the baseline (a constant prediction) and l* the
+lowest possible loss,
+    E_j = 1 - AULCC_j / Z,   AULCC_j = area between the curve and l*,   Z = (l_b - l*) * (capacity range),
+and the score is the mean of E_j over factors: 1 when the smallest probe
+already predicts the factor perfectly, 0 when no probe beats the baseline.
+
+Our probe family and loss (the paper leaves both to the user):
+- probe of capacity c: gradient-boosted trees (scikit-learn) with c stages of
+  depth ``max_depth`` at ``learning_rate``, c = 0 .. ``stages``; all
+  capacities come from one fit through ``staged_predict_proba``, and c = 0 is
+  the constant prior, the baseline. Capacity is normalised to [0, 1] (c /
+  stages) and the area is the trapezoid rule over the stages.
+- fit on the ``train`` codes and factors, loss on ``valid_in``, the held-out
+  set of informativeness;
+- loss = balanced error (1 - balanced accuracy), so l_b = 0.5 for every
+  constant prediction and l* = 0; a probe predicts 1 when its probability
+  exceeds the factor's prevalence in train (the decision that minimises
+  balanced error for calibrated probabilities), so rare factors are not
+  predicted as always absent. Losses above l_b (a probe worse than chance)
+  are clipped to l_b.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.ensemble import GradientBoostingClassifier
+
+
+def loss_capacity_curve(codes_train: np.ndarray, labels_train: np.ndarray, codes_valid: np.ndarray,
+                        labels_valid: np.ndarray, *, stages: int, learning_rate: float, max_depth: int,
+                        seed: int) -> np.ndarray:
+    """(stages + 1,) balanced error on valid of the probe with 0 .. ``stages`` boosting stages."""
+    labels_valid = np.asarray(labels_valid, dtype=bool)
+    prevalence = float(np.mean(labels_train))
+    probe = GradientBoostingClassifier(n_estimators=stages, learning_rate=learning_rate, max_depth=max_depth,
+                                       random_state=seed)
+    probe.fit(codes_train, labels_train)
+    curve = [0.5]  # capacity 0: the constant prior predicts one class for everyone
+    for probabilities in probe.staged_predict_proba(codes_valid):
+        predicted = probabilities[:, 1] > prevalence
+        tpr = predicted[labels_valid].mean()
+        tnr = (~predicted[~labels_valid]).mean()
+        curve.append(1.0 - 0.5 * (tpr + tnr))
+    return np.asarray(curve)
+
+
+def explicitness_from_curve(curve: np.ndarray, baseline: float = 0.5, lowest: float = 0.0) -> float:
+    """1 - (area between the clipped curve and ``lowest`` over capacity [0, 1]) / (baseline - lowest)."""
+    losses = np.clip(curve, lowest, baseline) - lowest
+    area = np.trapezoid(losses, dx=1.0 / (len(curve) - 1))
+    return float(1.0 - area / (baseline - lowest))
+
+
+def explicitness(codes_train: np.ndarray, factors_train: np.ndarray, codes_valid: np.ndarray,
+                 factors_valid: np.ndarray, *, stages: int = 50, learning_rate: float = 0.1, max_depth: int = 2,
+                 seed: int = 0) -> tuple[float, list[float]]:
+    """(mean E_j, [E_j per factor]) of codes (n users, d) for binary factors (n users, k).
+
+    A factor with one class only in train or valid gets NaN and is left out of the mean.
+    """
+    per_factor = []
+    for j in range(factors_train.shape[1]):
+        y_train, y_valid = factors_train[:, j], factors_valid[:, j]
+        if len(np.unique(y_train)) < 2 or len(np.unique(y_valid)) < 2:
+            per_factor.append(float("nan"))
+            continue
+        curve = loss_capacity_curve(codes_train, y_train, codes_valid, y_valid, stages=stages,
+                                    learning_rate=learning_rate, max_depth=max_depth, seed=seed)
+        per_factor.append(explicitness_from_curve(curve))
+    values = np.asarray(per_factor)
+    score = float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
+    return score, per_factor
