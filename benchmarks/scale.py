@@ -436,8 +436,8 @@ def summarise(rows: list[dict], sizes: list[str], models: list[str], args) -> No
         cells = []
         for size in sizes:
             trained = seconds(size, model, "train") or seconds(size, model, "train/epoch")
-            evaluated = [seconds(size, model, stage) for stage in evaluation_stages]
-            cells.append(f"{_fmt(trained):>13} {_fmt(sum(v for v in evaluated if v is not None)):>12}")
+            evaluated = [v for v in (seconds(size, model, stage) for stage in evaluation_stages) if v is not None]
+            cells.append(f"{_fmt(trained):>13} {_fmt(sum(evaluated) if evaluated else None):>12}")
         print(f"{model:<10} " + " ".join(cells))
 
     print("\n# growth exponent in users (least squares of log seconds on log users over the sizes run)")
