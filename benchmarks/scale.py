@@ -17,7 +17,8 @@ by the factor count: each factor is searched, fit and explained alone),
 LIME on ``--lime-users`` users (scaled by the user count, with the number of
 perturbations of the full size), accuracy on at most ``--accuracy-users``
 users, classifiers, DCI and SHAP on at most ``--classifier-users`` users
-(scaled linearly: a lower bound, tree fits grow a little faster). Gradient-trained models are timed per epoch (one epoch on up to
+(scaled linearly: a lower bound, tree fits grow a little faster). Gradient-trained models are
+timed per epoch (one epoch on up to
 ``--train-sample-users`` users, scaled) unless the size has at most
 ``--full-train-users`` users: then the train job's function runs whole
 (selection fit with early stopping, final fit). Peak RSS is sampled every
@@ -237,7 +238,8 @@ def main() -> None:
         for size in sizes:
             folder = Path(tmp) / size
             folder.mkdir()
-            paths = table.run(size, "-", "data", lambda: data_stage(size, folder, config, args.seed))
+            paths = table.run(size, "-", "data",
+                              lambda size=size, folder=folder: data_stage(size, folder, config, args.seed))
             n_users, n_items = len(read_parquet(paths["user_ids"])), len(read_parquet(paths["item_ids"]))
             matrices = {name: interaction_matrix(read_parquet(paths[name]), n_users, n_items)
                         for name in ("train", "valid_in", "test_out")}
