@@ -353,7 +353,7 @@ def test_sparse_first_layer_has_torch_sparse_mm_outputs_and_gradients_bit_for_bi
         if ours:
             out = SparseRowsTimesDense.apply(index, values, (60, 40), weight.T)
         else:
-            out = torch.sparse.mm(torch.sparse_coo_tensor(index, values, (60, 40)), weight.T)
+            out = torch.sparse.mm(torch.sparse_coo_tensor(index, values, (60, 40), check_invariants=True), weight.T)
         out.backward(upstream)
         results.append((out.detach(), values.grad, weight.grad))
     for plain, ours in zip(*results):
