@@ -91,9 +91,12 @@ def test_rm_corr_table_equals_pingouin_on_the_runs_table(study):
         assert row.r == pytest.approx(expected["r"], abs=1e-12) and row.dof == expected["dof"]
 
 
+MORE_CORRELATIONS = [f"rmcorr_{table}_by_{group}" for table in ("extended", "chance", "partial")
+                     for group in ("dataset", "model")]
 REPORTED = {"tables": ["runs.csv", "summary.csv", "rmcorr_by_dataset.csv", "rmcorr_by_model.csv",
-                        "reference_comparison.csv"],
-            "figures": ["rmcorr_by_dataset.png", "rmcorr_by_model.png", "beta_tradeoff.png", "metrics_synthetic.png"]}
+                       "reference_comparison.csv", *(f"{name}.csv" for name in MORE_CORRELATIONS)],
+            "figures": ["rmcorr_by_dataset.png", "rmcorr_by_model.png", "beta_tradeoff.png", "metrics_synthetic.png",
+                        "controllability.png", *(f"{name}.png" for name in MORE_CORRELATIONS)]}
 
 
 @pytest.fixture(scope="module")
