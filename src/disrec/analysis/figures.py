@@ -126,7 +126,8 @@ def beta_tradeoff(runs: pd.DataFrame, pdf: str, png: str) -> None:
                 ax.errorbar(line["x"], line[f"{metric}_mean"], yerr=line[f"{metric}_std"], xerr=line["x_sd"],
                             marker="o", capsize=3, color=colours[model], label=model)
             ax.set_xscale("log")
-            ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+            reached = sorted(stats.loc[stats["dataset"] == dataset, "x"].round(4).unique())
+            ax.set_xticks(reached, [f"{x:.3g}" for x in reached])  # the weights the runs sit at
             ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
             ax.set_title(f"{dataset}: {title}", fontsize=10)
             ax.set_xlabel("KL weight reached (log scale)")
