@@ -1,9 +1,10 @@
 # The study pipeline. Run `snakemake --cores 8`; see README.md.
 import os
 
+from disrec.cluster import slurm_nodes, unschedulable
 from disrec.config import validate_config
 from disrec.datasets import missing_raw_files
-from disrec.errors import DataFormatError, DataSourceError
+from disrec.errors import ClusterError, DataFormatError, DataSourceError
 from disrec.steps.data import user_data_problems
 from snakemake.utils import min_version
 
@@ -29,13 +30,20 @@ include: "workflow/rules/gather.smk"
 
 # Raw files that are neither present nor downloadable, and own-data files that cannot be read or give
 # fewer than two usable concepts, stop the run here, before any job.
-is_prepared = lambda name: os.path.exists(f"{DATA}/{name}/provenance.json")
+is_prepared = lambda name: os.path.exists(prepared_marker(name))
 missing = missing_raw_files(config, is_prepared)
 if missing:
     raise DataSourceError("raw data missing, nothing was run:\n  - " + "\n  - ".join(missing))
 invalid = user_data_problems(config, is_prepared)
 if invalid:
     raise DataFormatError("raw data invalid, nothing was run:\n  - " + "\n  - ".join(invalid))
+# SLURM leaves a job that no node can hold pending for ever; say so before submitting anything.
+if workflow.is_main_process and workflow.non_local_exec and (nodes := slurm_nodes()):
+    unrunnable = unschedulable(cluster_requests(), nodes)
+    if unrunnable:
+        raise ClusterError(
+            "jobs this cluster could never start, nothing was submitted:\n  - " + "\n  - ".join(unrunnable)
+        )
 
 
 rule all:

@@ -37,8 +37,8 @@ from disrec.metrics.dci import completeness, disentanglement, informativeness
 from disrec.metrics.lime_global import lime_global, lime_global_literal
 from disrec.metrics.representation import representation_metrics
 from disrec.metrics.shap_global import full_background, shap_global
+from disrec.models import load_trained_model
 from disrec.steps.evaluate import traversal_of
-from disrec.steps.train import load_trained_model
 from disrec.storage import read_parquet
 
 REPO = Path(__file__).resolve().parents[1]

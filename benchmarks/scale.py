@@ -50,6 +50,7 @@ import numpy as np
 import torch
 import yaml
 
+from disrec.codes import user_codes
 from disrec.config import evaluation_settings, model_settings, validate_config
 from disrec.matrices import interaction_matrix
 from disrec.metrics.accuracy import accuracy_literal, evaluate_ranking
@@ -59,7 +60,7 @@ from disrec.metrics.lime_global import lime_global, lime_global_literal, lime_sa
 from disrec.metrics.shap_global import full_background, shap_global
 from disrec.models import build_model
 from disrec.steps.data import build_user_factors, prepare_dataset, split_dataset
-from disrec.steps.train import train_run, user_codes
+from disrec.steps.train import train_run
 from disrec.storage import read_parquet
 from disrec.training import train
 
@@ -287,7 +288,7 @@ def run_model(table: Table, size: str, model_name: str, paths: dict, matrices: d
         epochs = [report[fit]["epochs"] for fit in ("selection", "final") if report.get(fit)]
         if epochs:
             table.rows[-1]["note"] = f"epochs {'+'.join(map(str, epochs))} (selection + final)"
-        from disrec.steps.train import load_trained_model
+        from disrec.models import load_trained_model
         model = load_trained_model(model_name, report["settings"], beta, n_items, outputs["weights"])
         codes = None if report["code_size"] is None else {
             name: read_parquet(outputs[f"codes_{name}"]).drop(columns="user").to_numpy()

@@ -109,13 +109,26 @@ def test_canonical_sorts_keys_recursively():
     assert repr(a) == repr({"a": {"c": 0, "d": [{"y": 2, "z": 1}]}, "b": 1})
 
 
-def test_schema_model_names_match_the_package():
+def test_the_schema_enums_are_the_package_lists():
+    """Model families, loaders and classifiers are listed once in code; every schema enum must equal its list."""
     from disrec.config import SCHEMA_PATH
-    from disrec.grid import MODEL_NAMES
+    from disrec.datasets import LOADERS
+    from disrec.grid import MODEL_NAMES, SEARCHED_MODELS
+    from disrec.metrics.classifiers import CLASSIFIERS
 
     schema = yaml.safe_load(SCHEMA_PATH.read_text())
-    assert tuple(schema["properties"]["study"]["properties"]["models"]["items"]["enum"]) == MODEL_NAMES
-    assert tuple(schema["properties"]["models"]["properties"]) == MODEL_NAMES
+    top = schema["properties"]
+    dataset = schema["properties"]["datasets"]["additionalProperties"]["properties"]
+    assert tuple(top["study"]["properties"]["models"]["items"]["enum"]) == MODEL_NAMES
+    assert tuple(top["models"]["properties"]) == MODEL_NAMES
+    assert tuple(dataset["models"]["propertyNames"]["enum"]) == MODEL_NAMES
+    assert tuple(top["analysis"]["properties"]["correlation_models"]["items"]["enum"]) == MODEL_NAMES
+    assert tuple(top["tuning"]["properties"]["models"]["items"]["enum"]) == SEARCHED_MODELS
+    assert tuple(top["tuning"]["properties"]["spaces"]["properties"]) == ("common", *SEARCHED_MODELS)
+    assert set(MODEL_NAMES) <= set(schema["$defs"])
+    assert tuple(dataset["loader"]["enum"]) == tuple(LOADERS)
+    assert tuple(top["evaluation"]["properties"]["classifier"]["enum"]) == tuple(CLASSIFIERS)
+    assert tuple(top["evaluation"]["properties"]["grids"]["properties"]) == tuple(CLASSIFIERS)
 
 
 def test_a_tuned_beta_needs_tuning_on(config):
@@ -146,3 +159,47 @@ def test_the_new_evaluation_settings_have_defaults(config):
     assert evaluation["controllability"] == {"steps": [1.0, 2.0], "k": 10}
     config["evaluation"]["mutual_information"] = {"bins": 1}
     assert "key 'evaluation.mutual_information.bins'" in problems(config)
+
+
+def test_grid_parameters_and_scorer_are_checked_before_any_job(config):
+    config["evaluation"]["grids"] = {"gbt": {"n_estimator": [10]}, "logistic": {"C": [1.0], "penalty_": ["l2"]}}
+    config["evaluation"]["grid_scoring"] = "acuracy"
+    message = problems(config)
+    assert "key 'evaluation.grids.gbt': unknown parameter 'n_estimator'" in message
+    assert "key 'evaluation.grids.logistic': unknown parameter 'penalty_'" in message
+    assert "key 'evaluation.grid_scoring': unknown scorer 'acuracy'" in message
+    config["evaluation"]["grids"] = {"gbt": {"n_estimators": [10]}}
+    config["evaluation"]["grid_scoring"] = "roc_auc"
+    validate_config(config, check_folders=False)
+
+
+def test_searched_names_must_be_settings_of_their_models(config):
+    config["tuning"] = {"spaces": {"common": {"lr": {"log_uniform": [-10, -2]}, "beta": {"int": [1, 10]}},
+                                   "multidae": {"l2_regularisation": {"log_uniform": [-10, 0]}},
+                                   "puresvd": {"hidden_layers": {"int": [0, 2]}},
+                                   "betavae": {"beta": {"log_uniform": [6, 0.1]}}}}
+    message = problems(config)
+    assert "key 'tuning.spaces.common': unknown setting 'beta'" in message
+    assert "key 'tuning.spaces.multidae': unknown setting 'l2_regularisation'" in message
+    assert "key 'tuning.spaces.puresvd': unknown setting 'hidden_layers' (expected one of code_dim)" in message
+    assert "key 'tuning.spaces.betavae.beta.log_uniform': [6, 0.1] runs from high to low" in message
+    assert "'lr'" not in message
+
+
+def test_a_search_dimension_has_exactly_one_distribution(config):
+    config["tuning"] = {"spaces": {"multivae": {"beta": {"int": [1, 100], "choice": [0.2]}},
+                                   "multidae": {"l2_reg": {"uniform": [0, 1]}}}}
+    message = problems(config)
+    assert "key 'tuning.spaces.multivae.beta'" in message and "key 'tuning.spaces.multidae.l2_reg'" in message
+
+
+def test_a_shelf_in_two_groups_is_named(config):
+    config["datasets"]["goodreads"] = {"loader": "goodreads", "concepts": {"synonyms": {
+        "humor": ["humor", "funny"], "comedy": ["comedy", "funny"]}}}
+    assert ("key 'datasets.goodreads.concepts.synonyms': shelf 'funny' is listed under both 'humor' and "
+            "'comedy'") in problems(config)
+
+
+def test_factors_need_a_positive_minimum_rate(config):
+    config["factors"]["min_positive_rate"] = 0
+    assert "key 'factors.min_positive_rate'" in problems(config)

@@ -10,14 +10,15 @@ import torch
 import torch.nn.functional as F
 from threadpoolctl import threadpool_limits
 
+from disrec.codes import code_health
 from disrec.config import validate_config
 from disrec.matrices import interaction_matrix
 from disrec.metrics.accuracy import evaluate_ranking
-from disrec.models import MODEL_NAMES, Recommender, build_model
+from disrec.models import MODEL_NAMES, Recommender, build_model, load_trained_model
 from disrec.models.autoencoders import MultiDAE
 from disrec.models.base import kl_schedule
 from disrec.models.macridvae import MacridVAE
-from disrec.steps.train import code_health, load_trained_model, train_run
+from disrec.steps.train import train_run
 from disrec.training import train
 
 BETAS = {"multivae": 0.2, "betavae": 0.5, "macridvae": 0.2}

@@ -7,7 +7,7 @@ import pytest
 from conftest import small_ml100k, write_ml100k_official, zip_folder
 from disrec.config import validate_config
 from disrec.datasets import LOADERS
-from disrec.datasets.fetch import file_digest
+from disrec.datasets.fetch import UnreachableError, file_digest
 from disrec.errors import ChecksumError, DataFormatError, DataSourceError
 
 LOADER = LOADERS["movielens-100k"]
@@ -111,3 +111,33 @@ def test_wheel_checksum_is_checked(tmp_path):
         handle.writestr("recbole/dataset_example/ml-100k/ml-100k.inter", "user_id:token\n")
     with pytest.raises(ChecksumError, match="recbole-1.2.1-py3-none-any.whl: sha256 is .* datasets.ml.pypi_fallback"):
         LOADER.load("ml", settings(url="http://127.0.0.1:9/x.zip"), tmp_path / "cache")
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("/ml-100k.zip", r"datasets.ml.url: http://127.0.0.1:\d+/missing.zip answered HTTP 404 .*\(expected the "
+                     r"address of ml-100k.zip; the URL is mistyped or the file has moved\)"),
+    ("htps://files.grouplens.org/ml-100k.zip", r"datasets.ml.url: 'htps://files.grouplens.org/ml-100k.zip' is not an "
+                                               r"http, https or ftp URL with a host"),
+    ("files.grouplens.org/ml-100k.zip", r"datasets.ml.url: 'files.grouplens.org/ml-100k.zip' is not an http"),
+    ("http://exa mple.org/ml-100k.zip", r"datasets.ml.url: 'http://exa mple.org/ml-100k.zip' is not a URL that can "
+                                        r"be downloaded"),
+])
+def test_a_wrong_url_is_an_error_not_a_fallback_to_pypi(served_archive, tmp_path, url, expected):
+    _, served = served_archive
+    if url.startswith("/"):
+        url = served.replace("ml-100k.zip", "missing.zip")
+    with pytest.raises(DataSourceError, match=expected) as caught:
+        LOADER.load("ml", settings(url=url), tmp_path / "cache")
+    assert not isinstance(caught.value, UnreachableError)
+    assert not (tmp_path / "cache" / "pypi").exists()
+
+
+def test_a_server_error_is_unreachable_and_falls_back(monkeypatch, tmp_path):
+    import disrec.datasets.movielens100k as module
+
+    def fallback(*args):
+        raise RuntimeError("fell back to PyPI")
+
+    monkeypatch.setattr(module, "pip_download", fallback)
+    with pytest.raises(RuntimeError, match="fell back to PyPI"):  # port 9 refuses: unreachable
+        LOADER.load("ml", settings(url="http://127.0.0.1:9/ml-100k.zip"), tmp_path / "cache")

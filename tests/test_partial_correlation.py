@@ -6,7 +6,7 @@ import pandas as pd
 import pingouin as pg
 import pytest
 
-from disrec.analysis.correlation import rm_partial_corr
+from disrec.analysis.correlation import rm_corr_pair, rm_partial_corr
 
 
 def runs(seed=0, subjects=4, seeds=5, size_within=False):
@@ -28,6 +28,10 @@ def test_without_within_subject_variation_it_is_rm_corr():
     assert ours["r"] == pytest.approx(reference["r"], abs=1e-10)
     assert ours["p"] == pytest.approx(reference["pval"], rel=1e-8)
     assert ours["dof"] == reference["dof"] and "constant within every subject" in ours["note"]
+    # the same interval as rm_corr's (Fisher z from dof + 2 observations), at full precision
+    plain = rm_corr_pair(frame, "a", "b", "variant")
+    assert (ours["ci95_low"], ours["ci95_high"]) == pytest.approx((plain["ci95_low"], plain["ci95_high"]), abs=1e-12)
+    assert ours["ci95_low"] != round(ours["ci95_low"], 2)
 
 
 def test_a_covariate_that_drives_both_metrics_within_subjects_is_held_fixed():

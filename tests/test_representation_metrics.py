@@ -9,9 +9,10 @@ import shap
 from lime.lime_base import LimeBase
 from sklearn.linear_model import Ridge
 
+from disrec.codes import undefined_code_reason
 from disrec.metrics import CODE_METRICS
 from disrec.metrics.attribution import attribution_score
-from disrec.metrics.classifiers import fit_factor_classifiers, standardise, undefined_code_reason
+from disrec.metrics.classifiers import fit_factor_classifiers, standardise
 from disrec.metrics.dci import completeness, disentanglement
 from disrec.metrics.lime_global import (
     lime_global,

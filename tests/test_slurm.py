@@ -170,3 +170,24 @@ def test_a_cancelled_training_job_is_retried_and_nothing_is_left_incomplete(slur
                             capture_output=True, text=True, env=cluster.env, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_a_job_no_node_can_hold_stops_the_run_before_submission(cluster, tmp_path):
+    workdir = tmp_path / "too_big"
+    workdir.mkdir()
+    (workdir / "config.yaml").write_text(yaml.safe_dump(tiny_config(workdir)))
+    profile = cluster_profile(tmp_path)
+    settings = yaml.safe_load((profile / "config.yaml").read_text())
+    settings["set-threads"]["evaluate"] = 64  # the test node has 8 CPUs
+    (profile / "config.yaml").write_text(yaml.safe_dump(settings))
+    before = {job["id"] for job in cluster.squeue()}
+    result = subprocess.run([sys.executable, "-m", "snakemake", "--profile", str(profile), "--snakefile",
+                             str(REPO / "Snakefile"), "--configfile", str(workdir / "config.yaml"),
+                             "--directory", str(workdir)],
+                            capture_output=True, text=True, env=cluster.env, timeout=300)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "jobs this cluster could never start, nothing was submitted" in output, output[-3000:]
+    assert "rule 'evaluate' asks 64 CPUs" in output and "lower set-threads.evaluate" in output
+    assert {job["id"] for job in cluster.squeue()} == before
+    assert not (workdir / "results" / "runs").exists()

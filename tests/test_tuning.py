@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 import torch
 
-from disrec.errors import ConfigError
+from disrec.matrices import read_matrices
 from disrec.models import build_model
-from disrec.steps.train import read_matrices, selection_fit
 from disrec.steps.tune import tune_run
-from disrec.tuning import apply, best_trial, dimension, load_progress, run_search, search_space
+from disrec.training import selection_fit
+from disrec.tuning import apply, best_trial, load_progress, run_search, search_space
 from test_models import model_config
 
 SPACES = model_config()["tuning"]["spaces"]
@@ -40,8 +40,6 @@ def test_study_spaces_and_their_mapping():
     settings, beta = apply({"hidden_layers": 3, "beta": 37, "lr": 0.01}, search_space(SPACES, "multivae", True))
     assert settings == {"hidden": [512, 256, 128], "lr": 0.01} and beta == pytest.approx(0.37)
     assert apply({"hidden_layers": 0}, search_space(SPACES, "multidae", False))[0] == {"hidden": []}
-    with pytest.raises(ConfigError, match="tuning.spaces: lr"):
-        dimension("lr", {"uniform": [0, 1]})
 
 
 def test_same_seed_same_trials_and_another_seed_other_trials(tmp_path):
@@ -83,6 +81,24 @@ def test_a_killed_search_resumes_with_its_earlier_trials(tmp_path):
     assert params_of(resumed) == params_of(uninterrupted)
 
 
+def test_a_corrupt_progress_line_is_reported_and_the_trials_after_it_rerun(tmp_path, caplog):
+    space = search_space(SPACES, "multidae", tune_beta=False)
+    whole = run_search(toy_objective, space, 6, 2, seed=5, progress=tmp_path / "whole.jsonl")
+    progress = tmp_path / "damaged.jsonl"
+    lines = (tmp_path / "whole.jsonl").read_text().splitlines()
+    progress.write_text("\n".join([*lines[:3], "{not json", *lines[4:]]) + "\n")
+    calls = []
+
+    def counting(settings, beta):
+        calls.append(1)
+        return toy_objective(settings, beta)
+
+    with caplog.at_level("WARNING", logger="disrec.tuning"):
+        resumed = run_search(counting, space, 6, 2, seed=5, progress=progress)
+    assert f"{progress}: line 4 is not a JSON trial record; it and the 2 trials after it are run again" in caplog.text
+    assert len(calls) == 3 and params_of(resumed) == params_of(whole)
+
+
 def test_failed_trials_are_recorded_and_never_chosen(tmp_path):
     space = search_space(SPACES, "multidae", tune_beta=False)
 
@@ -94,6 +110,33 @@ def test_failed_trials_are_recorded_and_never_chosen(tmp_path):
     assert any(r["score"] is None for r in records)
     assert best_trial(records)["score"] is not None
     assert best_trial([{**r, "score": None} for r in records]) is None
+
+
+def test_a_tuned_beta_that_no_trial_chose_is_a_failed_run_with_its_reason(dataset, tmp_path, monkeypatch):
+    import disrec.steps.tune
+    from disrec.steps.train import train_run
+    from disrec.training import TrainingLog
+
+    failing = TrainingLog(status="nan_loss", reason="non-finite loss at epoch 1")
+    monkeypatch.setattr(disrec.steps.tune, "selection_fit", lambda *args: failing)
+    config = model_config()
+    settings = {k: v for k, v in config["models"]["multivae"].items() if k != "betas"}
+    training = {**config["training"], "device": "cpu"}
+    paths = {k: str(v) for k, v in dataset["paths"].items()}
+    best = str(tmp_path / "best.json")
+    tune_run("s", "multivae", settings, training, {**config["tuning"], "trials": 3, "startup_trials": 2}, None,
+             41, 1, user_ids=paths["user_ids"], item_ids=paths["item_ids"], valid_in=paths["valid_in"],
+             valid_out=paths["valid_out"], trials=str(tmp_path / "trials.parquet"), best=best)
+    assert json.loads(open(best).read())["beta"] is None
+    outputs = {key: str(tmp_path / f"{key}{suffix}") for key, suffix in
+               (("weights", ".pt"), ("codes_train", ".parquet"), ("codes_valid_in", ".parquet"), ("report", ".json"))}
+    train_run("s", "multivae", settings, training, None, 41, 1, user_ids=paths["user_ids"],
+              item_ids=paths["item_ids"], train_split=paths["train"], valid_in=paths["valid_in"],
+              valid_out=paths["valid_out"], tuned=best, **outputs)
+    report = json.loads(open(outputs["report"]).read())
+    assert report["status"] == "failed" and report["code_size"] is None
+    assert report["reason"] == f"the search ({best}) chose no beta: all 3 of its trials failed (see trials.parquet)"
+    assert list(pd.read_parquet(outputs["codes_train"]).columns) == ["user"]
 
 
 @pytest.mark.slow

@@ -22,8 +22,9 @@ import jsonschema
 import yaml
 
 from disrec.errors import ConfigError
-from disrec.grid import KL_MODELS, TUNED_BETA, is_tuned, model_betas
+from disrec.grid import GRADIENT_MODELS, KL_MODELS, TUNED_BETA, is_tuned, model_betas
 from disrec.metrics import REPRESENTATION_METRICS, TRAVERSAL_SUMMARIES, accuracy_names, chance_names
+from disrec.metrics.classifiers import search_problems
 
 log = logging.getLogger(__name__)
 
@@ -145,12 +146,52 @@ def _check_references(config: dict) -> list[str]:
             if name not in known:
                 problems.append(f"key 'analysis.{key}': unknown metric {name!r} (expected a runs-table metric: "
                                 f"{', '.join(known)})")
+    problems += search_problems(config["evaluation"]["grids"], config["evaluation"]["grid_scoring"])
+    problems += _check_shelf_groups(config)
     factors = config["factors"]
     if factors["min_positive_rate"] >= factors["max_positive_rate"]:
         problems.append(
             f"key 'factors': min_positive_rate={factors['min_positive_rate']} is not below "
             f"max_positive_rate={factors['max_positive_rate']}"
         )
+    return problems
+
+
+def _check_search_spaces(config: dict, schema: dict) -> list[str]:
+    """Every searched name must be a setting of each model its space applies to (``hidden_layers`` sets
+    ``hidden``; ``beta`` only on a KL model), so that no dimension is searched without effect."""
+    def searchable(model: str) -> set[str]:
+        names = set(schema["$defs"][model]["properties"]) - {"betas", "kl_anneal"}
+        if "hidden" in names:
+            names.add("hidden_layers")
+        if model in KL_MODELS:
+            names.add("beta")
+        return names
+
+    problems = []
+    for part, dimensions in config["tuning"]["spaces"].items():
+        known = set.intersection(*map(searchable, GRADIENT_MODELS if part == "common" else (part,)))
+        for name, spec in dimensions.items():
+            if name not in known:
+                problems.append(f"key 'tuning.spaces.{part}': unknown setting {name!r} (expected one of "
+                                f"{', '.join(sorted(known))})")
+            for kind in ("log_uniform", "int"):
+                if kind in spec and spec[kind][0] > spec[kind][1]:
+                    problems.append(f"key 'tuning.spaces.{part}.{name}.{kind}': {spec[kind]} runs from high to "
+                                    f"low (expected [low, high])")
+    return problems
+
+
+def _check_shelf_groups(config: dict) -> list[str]:
+    """A shelf merged into two groups would belong to whichever the table lists last."""
+    problems = []
+    for name, settings in config["datasets"].items():
+        group_of: dict[str, str] = {}
+        for group, shelves in settings.get("concepts", {}).get("synonyms", {}).items():
+            for shelf in shelves:
+                if group_of.setdefault(shelf, group) != group:
+                    problems.append(f"key 'datasets.{name}.concepts.synonyms': shelf {shelf!r} is listed under "
+                                    f"both {group_of[shelf]!r} and {group!r} (expected each shelf in one group)")
     return problems
 
 
@@ -193,7 +234,8 @@ def validate_config(config: dict[str, Any], source: str = "config.yaml", schema_
     errors = sorted(_Validator(schema).iter_errors(config), key=lambda e: list(map(str, e.absolute_path)))
     problems = [_describe(e) for e in errors]
     if not problems:
-        problems = _check_model_overrides(config, schema, source) + _check_references(config)
+        problems = (_check_model_overrides(config, schema, source) + _check_references(config)
+                    + _check_search_spaces(config, schema))
     if not problems and check_folders:
         problems = _check_writable(config)
     if problems:

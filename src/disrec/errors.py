@@ -23,3 +23,7 @@ class DataFormatError(StudyError):
 
 class EmptyDatasetError(StudyError):
     """Filtering left no interactions."""
+
+
+class ClusterError(StudyError):
+    """The cluster cannot run a job as the profile asks for it."""

@@ -9,6 +9,7 @@ MODEL_NAMES = ("toppop", "puresvd", "multidae", "multivae", "betavae", "macridva
 KL_MODELS = ("multivae", "betavae", "macridvae")  # the models with a beta axis
 CLOSED_FORM_MODELS = ("toppop", "puresvd")  # fit once on train, on the CPU
 GRADIENT_MODELS = tuple(m for m in MODEL_NAMES if m not in CLOSED_FORM_MODELS)  # trained by gradient, GPU-worthy
+SEARCHED_MODELS = tuple(m for m in MODEL_NAMES if m != "toppop")  # those with hyperparameters to search
 NO_BETA = "none"  # the beta wildcard of models without a KL term
 TUNED_BETA = "tuned"  # the beta wildcard of a KL model whose beta the hyperparameter search chooses
 

@@ -15,13 +15,14 @@ import logging
 import math
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import scipy.sparse as sp
 import torch
 
 from disrec.device import dense_rows
+from disrec.metrics.accuracy import evaluate_ranking
 from disrec.models import Recommender
 
 log = logging.getLogger(__name__)
@@ -114,3 +115,19 @@ def final_fit_epochs(record: TrainingLog, rule: str, eval_every: int, patience: 
     if not record.stopped_early:
         return max_epochs
     return record.epochs - (patience - 1) * eval_every
+
+
+def validation_score(model: Recommender, matrices: dict[str, sp.csr_matrix], k: int, device: torch.device) -> float:
+    """NDCG@k on valid_out of the model's rankings from valid_in: what selection and tuning maximise."""
+    return evaluate_ranking(model.scores, matrices["valid_in"], matrices["valid_out"], [k], device)[f"ndcg@{k}"]
+
+
+def selection_fit(model: Recommender, settings: dict[str, Any], training: dict[str, Any], seed: int,
+                  matrices: dict[str, sp.csr_matrix], device: torch.device) -> TrainingLog:
+    """Fit on valid_in with early stopping on valid_out NDCG@k: chooses the epoch count, scores a trial."""
+    k = training["validation_k"]
+    log.info("selection fit on valid_in, early stopping on valid_out NDCG@%d", k)
+    return train(model, matrices["valid_in"], max_epochs=settings["max_epochs"],
+                 validate=lambda candidate: validation_score(candidate, matrices, k, device),
+                 eval_every=training["eval_every"], patience=training["patience"], seed=seed, device=device,
+                 lr=settings["lr"], batch_size=settings["batch_size"])

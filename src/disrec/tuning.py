@@ -20,7 +20,6 @@ import numpy as np
 import optuna
 
 from disrec.config import model_spaces
-from disrec.errors import ConfigError
 from disrec.storage import atomic_path
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ class Dimension:
     scale: float = 1.0
 
 
-def dimension(name: str, spec: dict[str, Any]) -> Dimension:
+def dimension(spec: dict[str, Any]) -> Dimension:
     """``{choice: [...]}``, ``{log_uniform: [a, b]}`` (natural-log bounds: e^a..e^b) or ``{int: [lo, hi]}``,
     each with an optional ``scale`` multiplying the sampled value."""
     scale = spec.get("scale", 1.0)
@@ -46,16 +45,14 @@ def dimension(name: str, spec: dict[str, Any]) -> Dimension:
     if "log_uniform" in spec:
         low, high = spec["log_uniform"]
         return Dimension(optuna.distributions.FloatDistribution(math.exp(low), math.exp(high), log=True), scale)
-    if "int" in spec:
-        low, high = spec["int"]
-        return Dimension(optuna.distributions.IntDistribution(low, high), scale)
-    raise ConfigError(f"tuning.spaces: {name}: {spec!r} is not a distribution; expected choice, log_uniform or int")
+    low, high = spec["int"]  # the schema admits exactly one of the three kinds
+    return Dimension(optuna.distributions.IntDistribution(low, high), scale)
 
 
 def search_space(spaces: dict[str, Any], model: str, tune_beta: bool) -> dict[str, Dimension]:
     """The model's dimensions (``common`` ones first for the gradient models); beta only when it is tuned."""
     specs = {name: spec for part in model_spaces(spaces, model).values() for name, spec in part.items()}
-    return {name: dimension(name, spec) for name, spec in specs.items() if name != "beta" or tune_beta}
+    return {name: dimension(spec) for name, spec in specs.items() if name != "beta" or tune_beta}
 
 
 def apply(params: dict[str, Any], space: dict[str, Dimension]) -> tuple[dict[str, Any], float | None]:
@@ -77,14 +74,20 @@ def _trial_seed(seed: int, number: int) -> int:
 
 
 def load_progress(path: Path) -> list[dict[str, Any]]:
-    """Trials recorded so far; a last line cut short by a kill is ignored."""
+    """Trials recorded so far, up to the first line that does not parse: a last line cut short by a kill is
+    dropped quietly; a bad line with trials after it is reported, and those trials are run again (each trial
+    depends on the ones before it)."""
     if not path.exists():
         return []
     records = []
-    for line in path.read_text().splitlines():
+    lines = path.read_text().splitlines()
+    for number, line in enumerate(lines, start=1):
         try:
             records.append(json.loads(line))
         except json.JSONDecodeError:
+            if number < len(lines):
+                log.warning("%s: line %d is not a JSON trial record; it and the %d trials after it are run "
+                            "again", path, number, len(lines) - number)
             break
     return records
 

@@ -2,10 +2,6 @@
 
 from disrec.analysis.correlation import EXTRA_TABLES, PARTIAL_COVARIATE, correlation_metrics
 
-TABLES = f"{RESULTS}/tables"
-FIGURES = f"{RESULTS}/figures"
-REFERENCE_CSV = config["reference_csv"] or f"{workflow.basedir}/reference/dervishaj2025_released_runs.csv"
-
 
 wildcard_constraints:
     table="|".join(EXTRA_TABLES),
@@ -28,11 +24,11 @@ rule runs_table:
     input:
         evaluations=run_targets(rules.evaluate.output.report),
     output:
-        runs_parquet=f"{TABLES}/runs.parquet",
-        runs_csv=report(f"{TABLES}/runs.csv", caption="../report/runs.rst", category="Tables"),
-        summary_csv=report(f"{TABLES}/summary.csv", caption="../report/summary.rst", category="Tables"),
+        runs_parquet=table_path("runs.parquet"),
+        runs_csv=report(table_path("runs.csv"), caption="../report/runs.rst", category="Tables"),
+        summary_csv=report(table_path("summary.csv"), caption="../report/summary.rst", category="Tables"),
     log:
-        f"{LOGS}/runs_table.log",
+        log_path("runs_table"),
     conda:
         "../../envs/report.yaml"
     script:
@@ -43,10 +39,10 @@ rule correlations:
     input:
         runs=rules.runs_table.output.runs_parquet,
     output:
-        by_dataset=report(f"{TABLES}/rmcorr_by_dataset.csv", caption="../report/rmcorr.rst", category="Tables"),
-        by_model=report(f"{TABLES}/rmcorr_by_model.csv", caption="../report/rmcorr.rst", category="Tables"),
+        by_dataset=report(table_path("rmcorr_by_dataset.csv"), caption="../report/rmcorr.rst", category="Tables"),
+        by_model=report(table_path("rmcorr_by_model.csv"), caption="../report/rmcorr.rst", category="Tables"),
     log:
-        f"{LOGS}/correlations.log",
+        log_path("correlations"),
     conda:
         "../../envs/report.yaml"
     params:
@@ -62,13 +58,13 @@ rule more_correlations:
         runs=rules.runs_table.output.runs_parquet,
     output:
         by_dataset=report(
-            f"{TABLES}/rmcorr_{{table}}_by_dataset.csv", caption="../report/rmcorr_more.rst", category="Tables"
+            table_path("rmcorr_{table}_by_dataset.csv"), caption="../report/rmcorr_more.rst", category="Tables"
         ),
         by_model=report(
-            f"{TABLES}/rmcorr_{{table}}_by_model.csv", caption="../report/rmcorr_more.rst", category="Tables"
+            table_path("rmcorr_{table}_by_model.csv"), caption="../report/rmcorr_more.rst", category="Tables"
         ),
     log:
-        f"{LOGS}/correlations_{{table}}.log",
+        log_path("correlations", "table"),
     conda:
         "../../envs/report.yaml"
     params:
@@ -84,9 +80,9 @@ rule reference_comparison:
         runs=rules.runs_table.output.runs_parquet,
         reference=REFERENCE_CSV,
     output:
-        comparison=report(f"{TABLES}/reference_comparison.csv", caption="../report/reference.rst", category="Tables"),
+        comparison=report(table_path("reference_comparison.csv"), caption="../report/reference.rst", category="Tables"),
     log:
-        f"{LOGS}/reference_comparison.log",
+        log_path("reference_comparison"),
     conda:
         "../../envs/report.yaml"
     params:
@@ -100,14 +96,14 @@ rule correlation_figures:
         by_dataset=rules.correlations.output.by_dataset,
         by_model=rules.correlations.output.by_model,
     output:
-        dataset_pdf=f"{FIGURES}/rmcorr_by_dataset.pdf",
+        dataset_pdf=figure_path("rmcorr_by_dataset.pdf"),
         dataset_png=report(
-            f"{FIGURES}/rmcorr_by_dataset.png", caption="../report/rmcorr_figure.rst", category="Figures"
+            figure_path("rmcorr_by_dataset.png"), caption="../report/rmcorr_figure.rst", category="Figures"
         ),
-        model_pdf=f"{FIGURES}/rmcorr_by_model.pdf",
-        model_png=report(f"{FIGURES}/rmcorr_by_model.png", caption="../report/rmcorr_figure.rst", category="Figures"),
+        model_pdf=figure_path("rmcorr_by_model.pdf"),
+        model_png=report(figure_path("rmcorr_by_model.png"), caption="../report/rmcorr_figure.rst", category="Figures"),
     log:
-        f"{LOGS}/correlation_figures.log",
+        log_path("correlation_figures"),
     conda:
         "../../envs/report.yaml"
     params:
@@ -123,16 +119,16 @@ rule more_correlation_figures:
         by_dataset=rules.more_correlations.output.by_dataset,
         by_model=rules.more_correlations.output.by_model,
     output:
-        dataset_pdf=f"{FIGURES}/rmcorr_{{table}}_by_dataset.pdf",
+        dataset_pdf=figure_path("rmcorr_{table}_by_dataset.pdf"),
         dataset_png=report(
-            f"{FIGURES}/rmcorr_{{table}}_by_dataset.png", caption="../report/rmcorr_figure.rst", category="Figures"
+            figure_path("rmcorr_{table}_by_dataset.png"), caption="../report/rmcorr_figure.rst", category="Figures"
         ),
-        model_pdf=f"{FIGURES}/rmcorr_{{table}}_by_model.pdf",
+        model_pdf=figure_path("rmcorr_{table}_by_model.pdf"),
         model_png=report(
-            f"{FIGURES}/rmcorr_{{table}}_by_model.png", caption="../report/rmcorr_figure.rst", category="Figures"
+            figure_path("rmcorr_{table}_by_model.png"), caption="../report/rmcorr_figure.rst", category="Figures"
         ),
     log:
-        f"{LOGS}/correlation_figures_{{table}}.log",
+        log_path("correlation_figures", "table"),
     conda:
         "../../envs/report.yaml"
     params:
@@ -147,10 +143,10 @@ rule controllability_figure:
     input:
         evaluations=run_targets(rules.evaluate.output.report),
     output:
-        pdf=f"{FIGURES}/controllability.pdf",
-        png=report(f"{FIGURES}/controllability.png", caption="../report/controllability.rst", category="Figures"),
+        pdf=figure_path("controllability.pdf"),
+        png=report(figure_path("controllability.png"), caption="../report/controllability.rst", category="Figures"),
     log:
-        f"{LOGS}/controllability_figure.log",
+        log_path("controllability_figure"),
     conda:
         "../../envs/report.yaml"
     script:
@@ -161,10 +157,10 @@ rule beta_tradeoff_figure:
     input:
         runs=rules.runs_table.output.runs_parquet,
     output:
-        pdf=f"{FIGURES}/beta_tradeoff.pdf",
-        png=report(f"{FIGURES}/beta_tradeoff.png", caption="../report/beta_tradeoff.rst", category="Figures"),
+        pdf=figure_path("beta_tradeoff.pdf"),
+        png=report(figure_path("beta_tradeoff.png"), caption="../report/beta_tradeoff.rst", category="Figures"),
     log:
-        f"{LOGS}/beta_tradeoff_figure.log",
+        log_path("beta_tradeoff_figure"),
     conda:
         "../../envs/report.yaml"
     script:
@@ -175,8 +171,8 @@ rule metrics_figure:
     input:
         runs=rules.runs_table.output.runs_parquet,
     output:
-        pdf=f"{FIGURES}/metrics_{{dataset}}.pdf",
-        png=report(f"{FIGURES}/metrics_{{dataset}}.png", caption="../report/metrics.rst", category="Figures"),
+        pdf=figure_path("metrics_{dataset}.pdf"),
+        png=report(figure_path("metrics_{dataset}.png"), caption="../report/metrics.rst", category="Figures"),
     log:
         log_path("metrics_figure", "dataset"),
     conda:
@@ -189,11 +185,13 @@ rule tuning_figure:
     input:
         trials=[tune_path("trials.parquet").format(**vars(run)) for run in tuned_runs()],
     output:
-        pdf=f"{FIGURES}/tuning_curves.pdf",
-        png=report(f"{FIGURES}/tuning_curves.png", caption="../report/tuning.rst", category="Figures"),
+        pdf=figure_path("tuning_curves.pdf"),
+        png=report(figure_path("tuning_curves.png"), caption="../report/tuning.rst", category="Figures"),
     log:
-        f"{LOGS}/tuning_figure.log",
+        log_path("tuning_figure"),
     conda:
         "../../envs/report.yaml"
+    params:
+        searches=[vars(run) for run in tuned_runs()],
     script:
         "../scripts/tuning_figure.py"

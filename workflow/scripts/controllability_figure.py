@@ -1,4 +1,4 @@
-from disrec.logs import run_step
+from disrec.jobs import run_step
 from disrec.steps.gather import draw_controllability
 
 run_step(draw_controllability, snakemake.log[0], evaluations=list(snakemake.input.evaluations),

@@ -1,4 +1,4 @@
-from disrec.logs import run_step
+from disrec.jobs import run_step
 from disrec.steps.gather import draw_correlation_figures
 
 run_step(draw_correlation_figures, snakemake.log[0], models=snakemake.params.models, metrics=snakemake.params.metrics,

@@ -1,4 +1,4 @@
-from disrec.logs import run_step
+from disrec.jobs import run_step
 from disrec.steps.gather import build_correlations
 
 run_step(build_correlations, snakemake.log[0], models=snakemake.params.models, metrics=snakemake.params.metrics,

@@ -1,4 +1,4 @@
-from disrec.logs import run_step
+from disrec.jobs import run_step
 from disrec.steps.data import summarise_dataset
 
 run_step(summarise_dataset, snakemake.log[0], provenance=snakemake.input.provenance,

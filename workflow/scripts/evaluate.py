@@ -1,4 +1,4 @@
-from disrec.logs import run_step
+from disrec.jobs import run_step
 from disrec.steps.evaluate import evaluate_run
 
 w = snakemake.wildcards

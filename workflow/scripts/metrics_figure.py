@@ -1,4 +1,4 @@
-from disrec.logs import run_step
+from disrec.jobs import run_step
 from disrec.steps.gather import draw_metrics_by_model
 
 run_step(draw_metrics_by_model, snakemake.log[0], runs_parquet=snakemake.input.runs,

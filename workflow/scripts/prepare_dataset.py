@@ -1,4 +1,4 @@
-from disrec.logs import run_step
+from disrec.jobs import run_step
 from disrec.steps.data import prepare_dataset
 
 run_step(prepare_dataset, snakemake.log[0], name=snakemake.wildcards.dataset, settings=snakemake.params.settings,

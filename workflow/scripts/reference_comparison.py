@@ -1,4 +1,4 @@
-from disrec.logs import run_step
+from disrec.jobs import run_step
 from disrec.steps.gather import build_reference_comparison
 
 run_step(build_reference_comparison, snakemake.log[0], runs_parquet=snakemake.input.runs,

@@ -1,4 +1,4 @@
-from disrec.logs import run_step
+from disrec.jobs import run_step
 from disrec.steps.gather import build_runs_table
 
 run_step(build_runs_table, snakemake.log[0], evaluations=list(snakemake.input.evaluations),

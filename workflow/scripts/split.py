@@ -1,4 +1,4 @@
-from disrec.logs import run_step
+from disrec.jobs import run_step
 from disrec.steps.data import split_dataset
 
 run_step(split_dataset, snakemake.log[0], interactions=snakemake.input.interactions,

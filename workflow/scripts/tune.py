@@ -1,5 +1,5 @@
 from disrec.grid import parse_beta
-from disrec.logs import run_step
+from disrec.jobs import run_step
 from disrec.steps.tune import tune_run
 
 w = snakemake.wildcards

@@ -1,4 +1,4 @@
-from disrec.logs import run_step
+from disrec.jobs import run_step
 from disrec.steps.data import build_user_factors
 
 run_step(build_user_factors, snakemake.log[0], name=snakemake.wildcards.dataset, loader=snakemake.params.loader,

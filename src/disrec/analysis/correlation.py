@@ -135,7 +135,7 @@ def rm_partial_corr(frame: pd.DataFrame, x: str, y: str, subject: str, covariate
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # rank checked above, with the names of the columns
         result = pg.partial_corr(data=columns, x=x, y=y, covar=covariates).iloc[0]
-    low, high = result["CI95"]
-    row.update(r=float(result["r"]), p=float(result["p_val"]), dof=int(len(columns) - len(covariates) - 2),
-               ci95_low=float(low), ci95_high=float(high))
+    dof = len(columns) - len(covariates) - 2
+    low, high = fisher_interval(float(result["r"]), dof + 2)  # pingouin's CI95 comes rounded to 2 decimals
+    row.update(r=float(result["r"]), p=float(result["p_val"]), dof=dof, ci95_low=low, ci95_high=high)
     return row

@@ -26,7 +26,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from disrec.analysis.runs_table import metric_label, variant_label  # noqa: E402
-from disrec.grid import MODEL_NAMES  # noqa: E402
+from disrec.grid import MODEL_NAMES, NO_BETA  # noqa: E402
 from disrec.metrics import split_chance_name  # noqa: E402
 from disrec.storage import atomic_path  # noqa: E402
 
@@ -225,19 +225,18 @@ def controllability_traversals(evaluations: list[dict], pdf: str, png: str) -> N
     save(figure, pdf, png)
 
 
-def tuning_curves(trials: dict[str, pd.DataFrame], pdf: str, png: str) -> None:
+def tuning_curves(trials: list[tuple[dict[str, str], pd.DataFrame]], pdf: str, png: str) -> None:
     """Best-so-far validation score against trial number, one panel per (dataset, model), one line per
-    search (beta and seed)."""
-    rows = [table.assign(label=label) for label, table in trials.items()]
+    search (beta and seed); ``trials`` pairs each search's dataset, model, beta and seed with its trials."""
+    rows = [table.assign(panel=f"{s['dataset']} / {s['model']}",
+                         search=("" if s["beta"] == NO_BETA else f"β {s['beta']}, ") + f"seed {s['seed']}")
+            for s, table in trials]
     if not rows:
         figure, ax = plt.subplots(figsize=(6, 3))
         _note(ax, "no run is tuned (tuning.datasets is empty)")
         save(figure, pdf, png)
         return
     long = pd.concat(rows, ignore_index=True)
-    parts = long["label"].str.split("/", expand=True)
-    beta = parts[2].str.removeprefix("beta_").map(lambda b: "" if b == "none" else f"β {b}, ")
-    long["panel"], long["search"] = parts[0] + " / " + parts[1], beta + parts[3].str.replace("seed", "seed ")
     grid = sns.relplot(data=long, x="number", y="best_so_far", hue="search", col="panel",
                        col_wrap=min(3, long["panel"].nunique()), kind="line", drawstyle="steps-post", height=3.2,
                        aspect=1.3, facet_kws={"sharey": False})

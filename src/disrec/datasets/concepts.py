@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.cluster import KMeans
 
 from disrec.datasets.base import ItemConcepts, concepts_from_binary_features
-from disrec.errors import ConfigError, DataFormatError
+from disrec.errors import DataFormatError
 
 N_INIT = 10  # k-means restarts; fixed so that a seed gives one answer
 
@@ -89,12 +89,7 @@ def merged_shelves(item_features: pd.DataFrame, n_items: int, synonyms: dict[str
     """Shelf groups: shelves are renamed to their group by the ``synonyms`` table (group -> shelves), generic
     shelves in ``drop`` are removed, and the ``n_concepts`` groups on most books become the concepts. A book
     has a concept when at least ``min_shelf_count`` readers put it on a shelf of that group."""
-    group_of: dict[str, str] = {}
-    for group, members in synonyms.items():
-        for shelf in members:
-            if group_of.setdefault(shelf, group) != group:
-                raise ConfigError(f"concepts.synonyms: shelf {shelf!r} is listed under both {group_of[shelf]!r} "
-                                  f"and {group!r}; each shelf belongs to one group")
+    group_of = {shelf: group for group, members in synonyms.items() for shelf in members}  # one group each
     shelves = item_features[(item_features["value"] >= min_shelf_count) & ~item_features["feature"].isin(drop)]
     grouped = shelves.assign(feature=shelves["feature"].map(lambda s: group_of.get(s, s)))
     grouped = grouped[~grouped["feature"].isin(drop)][["item", "feature"]].drop_duplicates()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import logging
 import os
 import subprocess
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,19 +40,36 @@ def verify_checksums(path: Path, expected: dict[str, str | None], config_key: st
 
 
 class UnreachableError(DataSourceError):
-    """The URL could not be reached (no network, DNS failure, timeout, HTTP error)."""
+    """The server could not be reached or did not serve (no network, DNS failure, timeout, server error)."""
 
 
-def download(url: str, destination: Path, timeout_s: float) -> Path:
-    """Download ``url`` to ``destination`` (atomically); keep an existing file."""
+# The server says the file does not exist there: a wrong URL, not a network problem to work around.
+NOT_THERE = (404, 410)
+
+
+def download(url: str, destination: Path, timeout_s: float, config_key: str) -> Path:
+    """Download ``url`` (from config key ``config_key``) to ``destination`` (atomically); keep an existing
+    file. A URL that is not one, or that the server answers with 404 or 410, is a DataSourceError; failing to
+    reach the server is an UnreachableError, which a loader may answer with another source."""
     if destination.exists():
         return destination
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https", "ftp") or not parts.hostname:
+        raise DataSourceError(f"{config_key}: {url!r} is not an http, https or ftp URL with a host (expected e.g. "
+                              f"https://host/path/{destination.name})")
     log.info("downloading %s", url)
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as response, atomic_path(destination) as tmp:
             with open(tmp, "wb") as out:
                 while chunk := response.read(1 << 20):
                     out.write(chunk)
+    except urllib.error.HTTPError as exc:
+        if exc.code in NOT_THERE:
+            raise DataSourceError(f"{config_key}: {url} answered HTTP {exc.code} {exc.reason} (expected the address "
+                                  f"of {destination.name}; the URL is mistyped or the file has moved)") from exc
+        raise UnreachableError(f"cannot download {url}: HTTP {exc.code} {exc.reason}") from exc
+    except (ValueError, http.client.InvalidURL) as exc:
+        raise DataSourceError(f"{config_key}: {url!r} is not a URL that can be downloaded ({exc})") from exc
     except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
         raise UnreachableError(f"cannot download {url}: {getattr(exc, 'reason', exc)}") from exc
     return destination
@@ -104,7 +123,7 @@ def obtain(dataset: str, raw: RawFile, folder: Path, timeout_s: float) -> Path:
         if not raw.url:
             raise DataSourceError(missing_message(dataset, raw, folder))
         try:
-            download(raw.url, path, timeout_s)
+            download(raw.url, path, timeout_s, f"datasets.{dataset}.urls.{raw.name}")
         except UnreachableError as exc:
             raise DataSourceError(f"dataset {dataset!r}: {exc}. Get {raw.name} from {raw.where_to_get} and put "
                                   f"it at {path}.") from exc

@@ -88,7 +88,7 @@ class MovieLens100K:
             return self._load_local(Path(settings["local_path"]), checksums, key)
         archive = Path(cache_dir) / "ml-100k" / "ml-100k.zip"
         try:
-            download(settings["url"], archive, settings["download_timeout_s"])
+            download(settings["url"], archive, settings["download_timeout_s"], f"{key}.url")
         except UnreachableError as exc:
             fallback = settings["pypi_fallback"]
             log.warning("%s; using the copy of ML-100K carried by %s", exc, fallback["requirement"])

@@ -16,7 +16,7 @@ from joblib import Parallel, delayed
 from sklearn.base import ClassifierMixin, clone
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, get_scorer_names
 from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedKFold
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,21 @@ def standardise(codes: np.ndarray) -> np.ndarray:
 
 # Scorers computed from predicted labels, for which a staged grid search can score boosting stages.
 LABEL_SCORERS = {"accuracy": accuracy_score, "balanced_accuracy": balanced_accuracy_score, "f1": f1_score}
+
+
+def search_problems(grids: dict[str, dict[str, list]], scoring: str) -> list[str]:
+    """Grid parameters that a classifier does not take and a scorer scikit-learn does not know, as config
+    problems (found before any evaluate job rather than inside one)."""
+    problems = []
+    for kind, grid in grids.items():
+        known = CLASSIFIERS[kind](0).get_params()
+        for name in sorted(set(grid) - set(known)):
+            problems.append(f"key 'evaluation.grids.{kind}': unknown parameter {name!r} (expected parameters of "
+                            f"{type(CLASSIFIERS[kind](0)).__name__}: {', '.join(sorted(known))})")
+    if scoring not in get_scorer_names():
+        problems.append(f"key 'evaluation.grid_scoring': unknown scorer {scoring!r} (expected a scikit-learn "
+                        f"scorer name, e.g. {', '.join(sorted(LABEL_SCORERS))}, roc_auc)")
+    return problems
 
 
 # scikit-learn's trees take feature values this close as equal (sklearn/tree/_partitioner.pxd).
@@ -138,25 +153,6 @@ def staged_grid_search(base: GradientBoostingClassifier, grid: dict[str, list], 
     means = [float(np.mean(fold_scores[tuple(sorted(c.items()))])) for c in candidates]
     best = int(np.argmax(means))
     return candidates[best], means[best]
-
-
-def bad_code_columns(codes: np.ndarray) -> tuple[list[int], list[int]]:
-    """(columns with non-finite values, constant columns among the others)."""
-    finite = np.isfinite(codes).all(axis=0)
-    constant = finite & (np.ptp(np.where(np.isfinite(codes), codes, 0), axis=0) == 0)
-    return np.flatnonzero(~finite).tolist(), np.flatnonzero(constant).tolist()
-
-
-def undefined_code_reason(codes: np.ndarray, name: str) -> str | None:
-    """Why these codes cannot be scored (non-finite or constant columns), or None."""
-    if codes.shape[1] == 0:
-        return f"{name} codes have no columns"
-    non_finite, constant = bad_code_columns(codes)
-    if non_finite:
-        return f"{name} codes have non-finite values in columns {non_finite}"
-    if constant:
-        return f"{name} codes are constant in columns {constant}"
-    return None
 
 
 @dataclass

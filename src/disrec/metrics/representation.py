@@ -21,16 +21,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from disrec.codes import undefined_code_reason
 from disrec.metrics import CODE_METRICS, REPRESENTATION_METRICS, TRAVERSAL_SUMMARIES, chance_names
 from disrec.metrics.attribution import attribution_problem, attribution_score
 from disrec.metrics.chance import above_chance, normalised_above_chance, permutation_null, refit_classifiers
-from disrec.metrics.classifiers import (
-    FactorClassifiers,
-    fit_factor_classifiers,
-    importance_matrix,
-    standardise,
-    undefined_code_reason,
-)
+from disrec.metrics.classifiers import FactorClassifiers, fit_factor_classifiers, importance_matrix, standardise
 from disrec.metrics.controllability import Traversal
 from disrec.metrics.dci import completeness, disentanglement, informativeness
 from disrec.metrics.explicitness import explicitness

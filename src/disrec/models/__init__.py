@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
+
 from disrec.grid import CLOSED_FORM_MODELS, KL_MODELS, MODEL_NAMES
 from disrec.models.autoencoders import BetaVAE, MultiDAE, MultiVAE
 from disrec.models.base import Recommender
@@ -33,4 +35,12 @@ def build_model(name: str, n_items: int, settings: dict[str, Any], beta: float |
     raise ValueError(f"unknown model {name!r}; expected one of {', '.join(MODEL_NAMES)}")
 
 
-__all__ = ["CLOSED_FORM_MODELS", "KL_MODELS", "MODEL_NAMES", "Recommender", "build_model"]
+def load_trained_model(model_name: str, settings: dict[str, Any], beta: float | None, n_items: int,
+                       weights: str, device: torch.device | str = "cpu") -> Recommender:
+    """Rebuild a model from its config and the weights the train job wrote (read with weights_only)."""
+    model = build_model(model_name, n_items, settings, beta)
+    model.load_state_dict(torch.load(weights, map_location=device, weights_only=True))
+    return model.to(device).eval()
+
+
+__all__ = ["CLOSED_FORM_MODELS", "KL_MODELS", "MODEL_NAMES", "Recommender", "build_model", "load_trained_model"]

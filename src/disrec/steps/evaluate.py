@@ -14,8 +14,7 @@ from disrec.metrics import accuracy_names
 from disrec.metrics.accuracy import evaluate_ranking
 from disrec.metrics.controllability import Traversal, controllability
 from disrec.metrics.representation import Traverse, metric_names, representation_metrics, undefined
-from disrec.models import Recommender
-from disrec.steps.train import load_trained_model
+from disrec.models import Recommender, load_trained_model
 from disrec.storage import read_json, read_parquet, write_json
 
 log = logging.getLogger(__name__)

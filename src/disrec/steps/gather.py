@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pandas as pd
 
@@ -78,7 +77,7 @@ def draw_metrics_by_model(runs_parquet: str, dataset: str, *, pdf: str, png: str
     figures.metrics_by_model(runs, dataset, metric_columns(runs), pdf, png)
 
 
-def draw_tuning_curves(trials: list[str], *, pdf: str, png: str) -> None:
-    """``trials``: the searches' trials.parquet, under .../tuning/{dataset}/{model}/beta_{beta}/seed{seed}/."""
-    tables = {"/".join(Path(path).parts[-5:-1]): pd.read_parquet(path) for path in trials}
-    figures.tuning_curves(tables, pdf, png)
+def draw_tuning_curves(trials: list[str], searches: list[dict[str, str]], *, pdf: str, png: str) -> None:
+    """``trials``: the searches' trials.parquet; ``searches``: the dataset, model, beta and seed of each."""
+    figures.tuning_curves([(search, pd.read_parquet(path)) for search, path in zip(searches, trials, strict=True)],
+                          pdf, png)

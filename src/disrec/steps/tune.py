@@ -20,9 +20,10 @@ import torch
 
 from disrec.device import resolve_device
 from disrec.grid import KL_MODELS
+from disrec.matrices import read_matrices
 from disrec.models import build_model
-from disrec.steps.train import read_matrices, selection_fit, validation_score
 from disrec.storage import write_json, write_parquet
+from disrec.training import selection_fit, validation_score
 from disrec.tuning import best_trial, run_search, search_space
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,8 @@ def tune_run(dataset: str, model_name: str, settings: dict[str, Any], training: 
     records = run_search(objective, space, tuning["trials"], tuning["startup_trials"], seed, progress)
     chosen = best_trial(records)
     if chosen is None:
-        log.warning("every trial failed; training uses the configured settings")
+        log.warning("every trial failed; training uses the configured settings%s",
+                    ", and with no beta chosen the run is recorded as failed" if tune_beta else "")
     table = pd.DataFrame([{"number": r["number"], "score": r["score"], "status": r["status"], "epochs": r["epochs"],
                            "seconds": r["seconds"], "beta": r["beta"],
                            "params": json.dumps(r["params"], sort_keys=True),

@@ -1,4 +1,4 @@
-"""Running one pipeline step with its log file, turning known errors into one clear line."""
+"""Running one pipeline job's step: its log file, its thread limits, and one clear line for a known error."""
 
 from __future__ import annotations
 
@@ -28,9 +28,9 @@ def run_step(step: Callable[..., Any], log_file: str | None, threads: int | None
         if threads is None:
             step(**kwargs)
         else:
-            import torch
-
-            torch.set_num_threads(threads)
+            torch = sys.modules.get("torch")  # imported by the step's module when the step uses it
+            if torch is not None:
+                torch.set_num_threads(threads)
             with threadpool_limits(limits=threads):
                 step(threads=threads, **kwargs)
     except StudyError as exc:
