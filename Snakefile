@@ -37,13 +37,6 @@ if missing:
 invalid = user_data_problems(config, is_prepared)
 if invalid:
     raise DataFormatError("raw data invalid, nothing was run:\n  - " + "\n  - ".join(invalid))
-# SLURM leaves a job that no node can hold pending for ever; say so before submitting anything.
-if workflow.is_main_process and workflow.non_local_exec and (nodes := slurm_nodes()):
-    unrunnable = unschedulable(cluster_requests(), nodes)
-    if unrunnable:
-        raise ClusterError(
-            "jobs this cluster could never start, nothing was submitted:\n  - " + "\n  - ".join(unrunnable)
-        )
 
 
 rule all:
@@ -60,3 +53,14 @@ rule all:
         rules.beta_tradeoff_figure.output,
         expand(rules.metrics_figure.output, dataset=DATASETS),
         rules.tuning_figure.output if tuned_runs() else [],
+
+
+# SLURM leaves a job that no node can hold pending for ever; say so before submitting anything (the executor
+# is known only once the workflow starts, not while this file is read).
+onstart:
+    if workflow.is_main_process and workflow.non_local_exec and (nodes := slurm_nodes()):
+        unrunnable = unschedulable(cluster_requests(), nodes)
+        if unrunnable:
+            raise ClusterError(
+                "jobs this cluster could never start, nothing was submitted:\n  - " + "\n  - ".join(unrunnable)
+            )

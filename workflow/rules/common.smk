@@ -86,12 +86,15 @@ def cluster_requests():
     defaults = settings.default_resources or {}
 
     def value(rule, name, fallback):
-        resource = settings.overwrite_resources.get(rule, {}).get(name) or defaults.get(name)
-        return resource.value if resource is not None else fallback
+        for source in (settings.overwrite_resources.get(rule, {}), defaults):
+            resource = source.get(name)
+            if resource is not None and resource.value is not None:
+                return resource.value
+        return fallback
 
     def threads(rule):
         chosen = settings.overwrite_threads.get(rule)
-        return chosen.value if chosen is not None else 1
+        return chosen.value if chosen is not None and chosen.value is not None else 1
 
     used = [r.name for r in workflow.rules if not workflow.is_local(r) and (r.name != "tune" or tuned_runs())]
     return [
