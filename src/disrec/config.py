@@ -24,7 +24,6 @@ import yaml
 from disrec.errors import ConfigError
 from disrec.grid import GRADIENT_MODELS, KL_MODELS, TUNED_BETA, is_tuned, model_betas
 from disrec.metrics import REPRESENTATION_METRICS, TRAVERSAL_SUMMARIES, accuracy_names, chance_names
-from disrec.metrics.classifiers import search_problems
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +145,8 @@ def _check_references(config: dict) -> list[str]:
             if name not in known:
                 problems.append(f"key 'analysis.{key}': unknown metric {name!r} (expected a runs-table metric: "
                                 f"{', '.join(known)})")
+    from disrec.metrics.classifiers import search_problems  # scikit-learn: only when validating, not for every job
+
     problems += search_problems(config["evaluation"]["grids"], config["evaluation"]["grid_scoring"])
     problems += _check_shelf_groups(config)
     factors = config["factors"]
