@@ -43,10 +43,11 @@ def search_problems(grids: dict[str, dict[str, list]], scoring: str) -> list[str
     problems (found before any evaluate job rather than inside one)."""
     problems = []
     for kind, grid in grids.items():
-        known = CLASSIFIERS[kind](0).get_params()
+        estimator = CLASSIFIERS[kind](0)
+        known = estimator.get_params()
         for name in sorted(set(grid) - set(known)):
             problems.append(f"key 'evaluation.grids.{kind}': unknown parameter {name!r} (expected parameters of "
-                            f"{type(CLASSIFIERS[kind](0)).__name__}: {', '.join(sorted(known))})")
+                            f"{type(estimator).__name__}: {', '.join(sorted(known))})")
     if scoring not in get_scorer_names():
         problems.append(f"key 'evaluation.grid_scoring': unknown scorer {scoring!r} (expected a scikit-learn "
                         f"scorer name, e.g. {', '.join(sorted(LABEL_SCORERS))}, roc_auc)")
