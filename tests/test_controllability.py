@@ -7,7 +7,7 @@ import torch
 from planted_codes import planted_puresvd
 
 from disrec.metrics.classifiers import fit_factor_classifiers, importance_matrix, standardise
-from disrec.metrics.controllability import controllability, traversal_dimensions
+from disrec.metrics.controllability import Traverser, controllability, traversal_dimensions
 
 
 class ConceptAutoencoder:
@@ -131,3 +131,42 @@ def test_puresvd_on_planted_data_steers_its_concepts_better_than_a_shuffled_conc
     shuffled = controllability(decoder, train, shuffled_table, importance, codes, factors, [1.0, 2.0], k=10)
     assert real.score > 0.05 and real.score > shuffled.score + 0.05
     assert abs(shuffled.score) < 0.05
+
+
+class CountingDecoder(ConceptAutoencoder):
+    """Counts the shifted decodes it is asked for."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.decodes = 0
+
+    def decode_shifted(self, latent, dim, delta):
+        self.decodes += 1
+        return super().decode_shifted(latent, dim, delta)
+
+
+def test_a_reused_traverser_decodes_each_shift_once_and_answers_as_a_fresh_one(concept_data):
+    rng, train, concepts = concept_data
+    weights = rng.normal(size=(5, 90))
+    decoder = CountingDecoder(concepts, weights)
+    codes = decoder.decoder_input(torch.from_numpy(train.toarray())).numpy()
+    shares = np.asarray(train @ concepts.astype(float)) / np.maximum(np.asarray(train.sum(axis=1)), 1)
+    factors = (shares >= 0.5).astype(int)
+    # factors 0 and 1 share dimension 4; the null's permuted factors flip signs but reuse dimensions
+    importance = np.zeros((5, 3))
+    importance[[4, 4, 2], [0, 1, 2]] = 1.0
+    permuted = factors[rng.permutation(len(factors))]
+    traverser = Traverser(decoder, train, concepts, codes, [1.0, 2.0], k=10, batch_size=64)
+    batches = int(np.ceil(train.shape[0] / 64))
+    first = traverser(importance, factors)
+    shifts = {(int(d), s * int(sign)) for d, sign in zip(first.dims, first.signs) for s in (-2, -1, 1, 2)}
+    assert decoder.decodes == batches * (1 + len(shifts)) < batches * (1 + 3 * 4)
+    again = traverser(importance, permuted)
+    new = {(int(d), s * int(sign)) for d, sign in zip(again.dims, again.signs) for s in (-2, -1, 1, 2)} - shifts
+    assert decoder.decodes == batches * (1 + len(shifts)) + (batches * (1 + len(new)) if new else 0)
+    for reused, fresh in ((first, controllability(CountingDecoder(concepts, weights), train, concepts, importance,
+                                                  codes, factors, [1.0, 2.0], k=10, batch_size=64)),
+                          (again, controllability(CountingDecoder(concepts, weights), train, concepts, importance,
+                                                  codes, permuted, [1.0, 2.0], k=10, batch_size=64))):
+        for field in ("dims", "signs", "shares", "per_factor", "monotone", "users_changed"):
+            np.testing.assert_array_equal(getattr(reused, field), getattr(fresh, field))

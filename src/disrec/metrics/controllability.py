@@ -97,52 +97,98 @@ def _top_k_shares(scores: torch.Tensor, exclude: torch.Tensor, concepts: torch.T
     return torch.where(valid, top, -1).sort(dim=1).values, shares
 
 
+@dataclass
+class _ShiftOutcome:
+    """One decoded shift over every user: each concept's share of the top K summed over users (c,), and which
+    users' top K differs from the unshifted one (n_users,)."""
+
+    share_sum: np.ndarray
+    moved: np.ndarray
+
+
+class Traverser:
+    """Controllability of one model's code over the users of ``train`` (n_users, n_items; its items are excluded).
+
+    ``item_concepts`` (n_items, k_factors) bool, column j the concept of factor j;
+    ``codes`` (n_users, d) the train codes as the model makes them (their sd
+    sets the step unit); ``steps`` the positive step sizes in standard
+    deviations. Calling it with a (d, k_factors) DCI importance matrix and the
+    (n_users, k_factors) train factors (they set the sign) traverses every factor.
+
+    A factor's traversal depends on the factor only through its dimension and
+    sign, so each shift (dimension, signed step) is decoded once and its outcome
+    kept: factors that share a dimension, and the traversals behind the
+    permutation null (same codes, permuted factors), reuse it. The outcome is
+    accumulated batch by batch exactly as a fresh traversal would be.
+    """
+
+    def __init__(self, decoder: CodeDecoder, train: sp.csr_matrix, item_concepts: np.ndarray, codes: np.ndarray,
+                 steps: list[float], k: int, device: torch.device | str = "cpu", batch_size: int = 1024):
+        self.decoder, self.train, self.codes = decoder, train, codes
+        self.code_sd = np.asarray(codes, dtype=np.float64).std(axis=0)
+        self.device = torch.device(device)
+        self.concepts = torch.from_numpy(np.asarray(item_concepts, dtype=bool)).to(self.device)
+        self.k = min(k, train.shape[1])
+        self.batch_size = batch_size
+        self.signed = np.array(sorted({0.0, *(float(s) for s in steps), *(-float(s) for s in steps)}))
+        self.zero = int(np.flatnonzero(self.signed == 0)[0])
+        self.base_share_sum: np.ndarray | None = None
+        self.outcomes: dict[tuple[int, float], _ShiftOutcome] = {}
+
+    def _decode(self, shifts: list[tuple[int, float]]) -> None:
+        """Decode the unshifted code (first call) and every (dimension, signed step) of ``shifts``."""
+        n_users = self.train.shape[0]
+        n_factors = self.concepts.shape[1]
+        base_sum = np.zeros(n_factors)
+        sums = {shift: np.zeros(n_factors) for shift in shifts}
+        moved = {shift: np.zeros(n_users, dtype=bool) for shift in shifts}
+        with torch.no_grad():
+            for rows in row_batches(n_users, self.batch_size):
+                x = dense_rows(self.train, rows, self.device)
+                exclude = x > 0
+                latent = self.decoder.decoder_input(x)
+                base_top, base_shares = _top_k_shares(self.decoder.decode_shifted(latent, 0, 0.0), exclude,
+                                                      self.concepts, self.k)
+                base_sum += base_shares.sum(dim=0).cpu().numpy()
+                for dim, signed_step in shifts:
+                    delta = float(signed_step * self.code_sd[dim])
+                    top, shares = _top_k_shares(self.decoder.decode_shifted(latent, dim, delta), exclude,
+                                                self.concepts, self.k)
+                    sums[dim, signed_step] += shares.sum(dim=0).cpu().numpy()
+                    moved[dim, signed_step][rows] = (top != base_top).any(dim=1).cpu().numpy()
+        if self.base_share_sum is None:
+            self.base_share_sum = base_sum
+        self.outcomes.update({shift: _ShiftOutcome(sums[shift], moved[shift]) for shift in shifts})
+
+    def __call__(self, importance: np.ndarray, factors: np.ndarray) -> Traversal:
+        dims, signs = traversal_dimensions(importance, self.codes, factors)
+        signed, zero = self.signed, self.zero
+        wanted = [[(int(dims[j]), float(step * signs[j])) for s, step in enumerate(signed) if s != zero]
+                  for j in range(len(dims))]
+        missing = list(dict.fromkeys(shift for shifts in wanted for shift in shifts if shift not in self.outcomes))
+        if missing or self.base_share_sum is None:
+            self._decode(missing)
+        n_users, n_factors = self.train.shape[0], self.concepts.shape[1]
+        share_sums = np.zeros((n_factors, len(signed), n_factors))
+        share_sums[:, zero] = self.base_share_sum
+        changed = np.zeros(n_factors)
+        for j, shifts in enumerate(wanted):
+            outcomes = [self.outcomes[shift] for shift in shifts]
+            share_sums[j, [s for s in range(len(signed)) if s != zero]] = [o.share_sum for o in outcomes]
+            changed[j] = np.logical_or.reduce([o.moved for o in outcomes]).sum()
+        shares = share_sums / n_users
+        response = shares - shares[:, zero:zero + 1]
+        own = response[np.arange(n_factors), :, np.arange(n_factors)]  # (k, steps)
+        others = (response.sum(axis=2) - own) / max(n_factors - 1, 1)
+        specific = own - others
+        return Traversal(dims=np.asarray(dims), signs=np.asarray(signs), signed_steps=signed, shares=shares,
+                         per_factor=specific[:, zero + 1:].mean(axis=1),
+                         monotone=(np.diff(specific, axis=1) >= -1e-12).all(axis=1),
+                         users_changed=changed / n_users)
+
+
 def controllability(decoder: CodeDecoder, train: sp.csr_matrix, item_concepts: np.ndarray, importance: np.ndarray,
                     codes: np.ndarray, factors: np.ndarray, steps: list[float], k: int,
                     device: torch.device | str = "cpu", batch_size: int = 1024) -> Traversal:
-    """Traverse every factor's dimension for every user of ``train`` (n_users, n_items; its items are excluded).
-
-    ``item_concepts`` (n_items, k_factors) bool, column j the concept of factor
-    j; ``importance`` the (d, k_factors) DCI importance matrix; ``codes`` (n_users,
-    d) the train codes as the model makes them (their sd sets the step unit) and
-    ``factors`` (n_users, k_factors) the train factors (they set the sign);
-    ``steps`` the positive step sizes in standard deviations.
-    """
-    dims, signs = traversal_dimensions(importance, codes, factors)
-    code_sd = np.asarray(codes, dtype=np.float64).std(axis=0)
-    device = torch.device(device)
-    n_users, n_items = train.shape
-    n_factors = item_concepts.shape[1]
-    signed = np.array(sorted({0.0, *(float(s) for s in steps), *(-float(s) for s in steps)}))
-    zero = int(np.flatnonzero(signed == 0)[0])
-    concepts = torch.from_numpy(np.asarray(item_concepts, dtype=bool)).to(device)
-    k = min(k, n_items)
-    share_sums = np.zeros((n_factors, len(signed), n_factors))
-    changed = np.zeros(n_factors)
-    with torch.no_grad():
-        for rows in row_batches(n_users, batch_size):
-            x = dense_rows(train, rows, device)
-            exclude = x > 0
-            latent = decoder.decoder_input(x)
-            base_top, base_shares = _top_k_shares(decoder.decode_shifted(latent, 0, 0.0), exclude, concepts, k)
-            share_sums[:, zero] += base_shares.sum(dim=0).cpu().numpy()
-            for j in range(n_factors):
-                moved = torch.zeros(len(rows), dtype=torch.bool, device=device)
-                for s, step in enumerate(signed):
-                    if s == zero:
-                        continue
-                    delta = float(step * signs[j] * code_sd[dims[j]])
-                    top, shares = _top_k_shares(decoder.decode_shifted(latent, int(dims[j]), delta), exclude,
-                                                concepts, k)
-                    share_sums[j, s] += shares.sum(dim=0).cpu().numpy()
-                    moved |= (top != base_top).any(dim=1)
-                changed[j] += float(moved.sum())
-    shares = share_sums / n_users
-    response = shares - shares[:, zero:zero + 1]
-    own = response[np.arange(n_factors), :, np.arange(n_factors)]  # (k, steps)
-    others = (response.sum(axis=2) - own) / max(n_factors - 1, 1)
-    specific = own - others
-    return Traversal(dims=np.asarray(dims), signs=np.asarray(signs), signed_steps=signed, shares=shares,
-                     per_factor=specific[:, zero + 1:].mean(axis=1),
-                     monotone=(np.diff(specific, axis=1) >= -1e-12).all(axis=1),
-                     users_changed=changed / n_users)
+    """One traversal of every factor (``Traverser``'s arguments); for several, keep one ``Traverser``."""
+    return Traverser(decoder, train, item_concepts, codes, steps, k, device, batch_size)(importance, factors)

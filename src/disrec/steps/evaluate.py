@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from disrec.matrices import interaction_matrix
 from disrec.metrics import accuracy_names
 from disrec.metrics.accuracy import evaluate_ranking
-from disrec.metrics.controllability import Traversal, controllability
+from disrec.metrics.controllability import Traverser
 from disrec.metrics.representation import Traverse, metric_names, representation_metrics, undefined
 from disrec.models import Recommender, load_trained_model
 from disrec.storage import read_json, read_parquet, write_json
@@ -29,11 +29,9 @@ def beta_note(beta: float | None, reached: float | None) -> str | None:
 
 def traversal_of(model: Recommender, train: sp.csr_matrix, item_concepts: np.ndarray, codes: np.ndarray,
                  settings: dict[str, Any]) -> Traverse:
-    """Controllability of ``model`` for an importance matrix and train factors (kept concepts in ``item_concepts``)."""
-    def traverse(importance: np.ndarray, factors: np.ndarray) -> Traversal:
-        return controllability(model, train, item_concepts, importance, codes, factors, settings["steps"],
-                               settings["k"])
-    return traverse
+    """Controllability of ``model`` for an importance matrix and train factors (kept concepts in ``item_concepts``);
+    one traverser for the run, so the null's traversals reuse the real one's decoded shifts."""
+    return Traverser(model, train, item_concepts, codes, settings["steps"], settings["k"])
 
 
 def evaluate_run(dataset: str, model_name: str, evaluation: dict[str, Any], seed: int, threads: int, *,
