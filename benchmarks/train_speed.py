@@ -24,6 +24,7 @@ from disrec.config import model_settings, validate_config
 from disrec.datasets.synthetic import generate_planted
 from disrec.device import dense_rows, resolve_device
 from disrec.grid import KL_MODELS
+from disrec.jobs import reuse_freed_memory
 from disrec.matrices import interaction_matrix
 from disrec.models import build_model
 from disrec.preprocess import prepare_interactions
@@ -92,6 +93,7 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    reuse_freed_memory()  # as every pipeline job does
     device = resolve_device(args.device)
     config = validate_config(yaml.safe_load((REPO / "config.yaml").read_text()), check_folders=False)
     peak = matmul_peak(device)

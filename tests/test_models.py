@@ -289,8 +289,18 @@ def test_macridvae_sparse_encoder_equals_dense_masked_inputs(training):
     masked = x.unsqueeze(1) * assignment.T.unsqueeze(0)
     norms = (masked * masked).sum(dim=2, keepdim=True).clamp_min(1e-12).sqrt()
     h = model.encoder(masked / norms * masks)
-    assert torch.allclose(mu, F.normalize(h[..., :8], dim=2), atol=1e-5)
-    assert torch.allclose(logvar, -h[..., 8:], atol=1e-5)
+    dense_mu, dense_logvar = F.normalize(h[..., :8], dim=2), -h[..., 8:]
+    assert torch.allclose(mu, dense_mu, atol=1e-5)
+    assert torch.allclose(logvar, dense_logvar, atol=1e-5)
+    # and the same gradients, for the first layer's weights and (through the inputs) the item embeddings
+    weights = torch.randn_like(mu), torch.randn_like(logvar)
+    parameters = [model.encoder.layers[0].weight, model.items, model.prototypes]
+    sparse_grads = torch.autograd.grad((mu * weights[0]).sum() + (logvar * weights[1]).sum(), parameters,
+                                       retain_graph=True)
+    dense_grads = torch.autograd.grad((dense_mu * weights[0]).sum() + (dense_logvar * weights[1]).sum(), parameters)
+    for sparse, dense in zip(sparse_grads, dense_grads):
+        assert torch.allclose(sparse, dense, atol=1e-5, rtol=1e-4)
+        assert dense.abs().max() > 1e-3
 
 
 def test_macridvae_dropout_masks_are_independent_per_concept_and_keep_the_scale():
@@ -340,22 +350,50 @@ def test_models_with_a_code_decode_it_and_a_shift_moves_exactly_that_code_dimens
             assert torch.equal(model.codes(x), latent)
 
 
-def test_sparse_first_layer_has_torch_sparse_mm_outputs_and_gradients_bit_for_bit():
-    from disrec.models.macridvae import SparseRowsTimesDense
+def test_compressed_first_layer_has_torch_sparse_mm_outputs_and_gradients():
+    from disrec.models.macridvae import ConceptLayout, ConceptRowsTimesDense
 
     torch.manual_seed(0)
-    rows, cols = torch.randint(0, 60, (300,)), torch.randint(0, 40, (300,))
-    key = torch.unique(rows * 40 + cols)
-    index = torch.stack([key // 40, key % 40])
-    values0, weight0, upstream = torch.rand(index.shape[1]), torch.randn(16, 40), torch.randn(60, 16)
+    n_users, n_items, k, hidden = 12, 40, 3, 16
+    x = (torch.rand(n_users, n_items) < 0.2).float()
+    x[4] = 0  # a user without interactions: empty rows
+    rows, cols = x.nonzero(as_tuple=True)
+    values0, weight0 = torch.rand(len(rows), k), torch.randn(hidden, n_items)
+    upstream = torch.randn(n_users * k, hidden)
+    # the plain COO matrix: row r * K + k holds user r's values for concept k
+    index = torch.stack([(rows.unsqueeze(1) * k + torch.arange(k)).flatten(), cols.repeat_interleave(k)])
     results = []
     for ours in (False, True):
         values, weight = values0.clone().requires_grad_(), weight0.clone().requires_grad_()
         if ours:
-            out = SparseRowsTimesDense.apply(index, values, (60, 40), weight.T)
+            layout = ConceptLayout(rows, cols, n_users, n_items, k)
+            out = ConceptRowsTimesDense.apply(layout, values.flatten(), weight.T)
         else:
-            out = torch.sparse.mm(torch.sparse_coo_tensor(index, values, (60, 40), check_invariants=True), weight.T)
+            matrix = torch.sparse_coo_tensor(index, values.flatten(), (n_users * k, n_items), check_invariants=True)
+            out = torch.sparse.mm(matrix, weight.T)
         out.backward(upstream)
         results.append((out.detach(), values.grad, weight.grad))
     for plain, ours in zip(*results):
-        assert torch.equal(plain, ours)
+        torch.testing.assert_close(ours, plain, rtol=1e-5, atol=1e-6)
+
+
+def test_concept_mixture_is_the_plain_formula_with_its_gradients():
+    from disrec.models.macridvae import ConceptMixture
+
+    torch.manual_seed(0)
+    z = F.normalize(torch.randn(6, 3, 8), dim=2)
+    items = F.normalize(torch.randn(30, 8), dim=1)
+    assignment = torch.softmax(torch.randn(30, 3), dim=1)
+    upstream = torch.randn(6, 30)
+    results = []
+    for ours in (False, True):
+        inputs = [t.clone().requires_grad_() for t in (z, items, assignment)]
+        if ours:
+            out = ConceptMixture.apply(*inputs, 0.1)
+        else:
+            out = torch.log((torch.exp(inputs[0] @ inputs[1].T / 0.1) * inputs[2].T.unsqueeze(0)).sum(dim=1))
+        out.backward(upstream)
+        results.append((out.detach(), *(t.grad for t in inputs)))
+    assert torch.equal(results[0][0], results[1][0])  # the forward pass is the formula's, operation for operation
+    for plain, ours in zip(results[0][1:], results[1][1:]):
+        torch.testing.assert_close(ours, plain, rtol=1e-5, atol=1e-5)

@@ -19,6 +19,8 @@ flattened (``code: full``, K * d_fac numbers, concept-major order).
 
 from __future__ import annotations
 
+import warnings
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -26,33 +28,98 @@ from torch import nn
 from disrec.models.autoencoders import TanhMLP, multinomial_nll
 from disrec.models.base import Recommender, kl_schedule
 
+# torch marks its compressed sparse layouts as beta; the products used here are tested against dense ones.
+warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
+
 # tf.nn.l2_normalize's floor on the squared norm, which the study's code uses.
 NORM_EPSILON = 1e-12
 
 
-class SparseRowsTimesDense(torch.autograd.Function):
-    """torch.sparse.mm(sparse COO (index, values, shape), dense) with the same output and gradients, computed
-    without torch's sparse_mask of the values' gradient: that coalesces (sorts) the sparse matrix on every
-    step; here the entries are distinct by construction, so their gradients are gathered from the same
-    dense product (grad_output @ dense.T) directly."""
+class ConceptLayout:
+    """Where the K values of each nonzero (r, c) of a user batch go in the (b * K, n_items) matrix whose row
+    r * K + k is user r's input to concept k, in compressed-row order (row, then column) and, for the
+    transpose, compressed-column order (column, then row). ``rows`` and ``cols`` are x.nonzero() (sorted by
+    row, then column); values are given as (nnz, K) in that order."""
+
+    def __init__(self, rows: torch.Tensor, cols: torch.Tensor, n_users: int, n_items: int, k: int):
+        device = rows.device
+        self.shape = (n_users * k, n_items)
+        concept = torch.arange(k, device=device)
+        counts = torch.bincount(rows, minlength=n_users)
+        starts = torch.cumsum(counts, 0) - counts
+        within = torch.arange(len(rows), device=device) - starts[rows]
+        # entry (e, k) sits at starts[r] * K + k * counts[r] + (e - starts[r]) in row-major order
+        position = (starts[rows] * k + within).unsqueeze(1) + concept * counts[rows].unsqueeze(1)
+        self.row_order = torch.empty(len(rows) * k, dtype=torch.long, device=device)
+        self.row_order[position.flatten()] = torch.arange(len(rows) * k, device=device)
+        self.crow = torch.cat([counts.new_zeros(1), torch.cumsum(counts.repeat_interleave(k), 0)])
+        self.col = cols.repeat_interleave(k)[self.row_order]
+        by_column = torch.argsort(cols, stable=True)  # (column, row) order
+        self.column_order = (by_column.unsqueeze(1) * k + concept).flatten()
+        self.ccol = torch.cat([counts.new_zeros(1), torch.cumsum(torch.bincount(cols, minlength=n_items) * k, 0)])
+        self.row = (rows[by_column].unsqueeze(1) * k + concept).flatten()
+
+    def rows(self, values: torch.Tensor) -> torch.Tensor:
+        return torch.sparse_csr_tensor(self.crow, self.col, values[self.row_order], self.shape, check_invariants=False)
+
+    def transposed_rows(self, values: torch.Tensor) -> torch.Tensor:
+        return torch.sparse_csr_tensor(self.ccol, self.row, values[self.column_order], self.shape[::-1],
+                                       check_invariants=False)
+
+
+class ConceptRowsTimesDense(torch.autograd.Function):
+    """The K masked input rows of each user (one sparse (b * K, n_items) matrix in CSR form) times a dense
+    (n_items, h) matrix, with both gradients. Compressed rows let the sparse kernels (MKL on CPU, cuSPARSE
+    on CUDA) do the work: the product and the dense gradient (through the transposed matrix, also built
+    compressed) take time in proportion to the nonzeros, and the values' gradient is the dense product
+    grad @ dense.T sampled at the nonzeros only (``sampled_addmm``), never the whole (b * K, n_items) matrix."""
 
     @staticmethod
-    def forward(ctx, index: torch.Tensor, values: torch.Tensor, shape: tuple[int, int],
-                dense: torch.Tensor) -> torch.Tensor:
-        ctx.save_for_backward(index, values, dense)
-        ctx.shape = shape
-        return torch.sparse.mm(torch.sparse_coo_tensor(index, values, shape, check_invariants=False), dense)
+    def forward(ctx, layout: ConceptLayout, values: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
+        ctx.layout = layout
+        ctx.save_for_backward(values, dense)
+        return layout.rows(values) @ dense
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        index, values, dense = ctx.saved_tensors
+        layout: ConceptLayout = ctx.layout
+        values, dense = ctx.saved_tensors
         grad_values = grad_dense = None
         if ctx.needs_input_grad[1]:
-            grad_values = grad.mm(dense.t())[index[0], index[1]]
-        if ctx.needs_input_grad[3]:
-            sparse = torch.sparse_coo_tensor(index, values, ctx.shape, check_invariants=False)
-            grad_dense = torch.sparse.mm(sparse.t(), grad)
-        return None, grad_values, None, grad_dense
+            sampled = torch.sparse.sampled_addmm(layout.rows(values), grad, dense.T, beta=0.0).values()
+            grad_values = torch.empty_like(values)
+            grad_values[layout.row_order] = sampled
+        if ctx.needs_input_grad[2]:
+            grad_dense = layout.transposed_rows(values) @ grad
+        return None, grad_values, grad_dense
+
+
+class ConceptMixture(torch.autograd.Function):
+    """Item logits log(sum_k a_ik exp(cos(z_k, item_i) / tau)) of unit-norm concept means z (b, K, d_fac),
+    unit-norm item embeddings (n_items, d_fac) and the soft assignment a (n_items, K).
+
+    The forward pass is the plain formula's (the same operations in the same order); the backward pass
+    reuses the one saved (b, K, n_items) tensor in place rather than letting autograd keep and allocate one
+    per operation, which is most of MacridVAE's time outside its matrix products."""
+
+    @staticmethod
+    def forward(ctx, z: torch.Tensor, items: torch.Tensor, assignment: torch.Tensor, tau: float) -> torch.Tensor:
+        per_concept = (z @ items.T).div_(tau).exp_()  # (b, K, n_items)
+        mixture = (per_concept * assignment.T.unsqueeze(0)).sum(dim=1)
+        ctx.save_for_backward(z, items, assignment, per_concept, mixture)
+        ctx.tau = tau
+        return torch.log(mixture)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        z, items, assignment, per_concept, mixture = ctx.saved_tensors
+        # d logits_bi / d per_concept_bki = a_ik / mixture_bi; d per_concept / d (z . item) = per_concept / tau
+        weighted = per_concept * (grad / mixture).unsqueeze(1)
+        grad_assignment = weighted.sum(dim=0).T
+        weighted.mul_(assignment.T.unsqueeze(0)).div_(ctx.tau)
+        grad_z = weighted @ items
+        grad_items = weighted.flatten(end_dim=1).T @ z.flatten(end_dim=1)
+        return grad_z, grad_items, grad_assignment, None
 
 
 class MacridVAE(Recommender):
@@ -107,21 +174,17 @@ class MacridVAE(Recommender):
         (equal to the dense computation under the same masks: tested).
         """
         rows, cols, values = self.concept_inputs(x, assignment, dropout_scale)
-        k = self.n_concepts
-        index = torch.stack([(rows.unsqueeze(1) * k + torch.arange(k, device=x.device)).flatten(),
-                             cols.repeat_interleave(k)])
+        layout = ConceptLayout(rows, cols, len(x), x.shape[1], self.n_concepts)
         first = self.encoder.layers[0]
-        h = SparseRowsTimesDense.apply(index, values.flatten(), (len(x) * k, x.shape[1]), first.weight.T)
-        h = (h + first.bias).reshape(len(x), k, -1)
+        h = ConceptRowsTimesDense.apply(layout, values.flatten(), first.weight.T)
+        h = (h + first.bias).reshape(len(x), self.n_concepts, -1)
         h = self.encoder(h, start=1)
         return F.normalize(h[..., : self.d_fac], dim=2), -h[..., self.d_fac:]
 
     def _logits(self, mu: torch.Tensor, logvar: torch.Tensor, assignment: torch.Tensor) -> torch.Tensor:
         if self.training:
             mu = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar) * self.prior_std
-        z = F.normalize(mu, dim=2)
-        per_concept = torch.exp(z @ F.normalize(self.items, dim=1).T / self.tau)  # (b, K, n_items)
-        return torch.log((per_concept * assignment.T.unsqueeze(0)).sum(dim=1))
+        return ConceptMixture.apply(F.normalize(mu, dim=2), F.normalize(self.items, dim=1), assignment, self.tau)
 
     def scores(self, x: torch.Tensor) -> torch.Tensor:
         assignment = self.concept_assignment()
