@@ -29,6 +29,7 @@ from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
 from disrec.config import model_settings, validate_config
 from disrec.grid import parse_beta
+from disrec.jobs import reuse_freed_memory
 from disrec.matrices import interaction_matrix
 from disrec.metrics.accuracy import accuracy_literal, evaluate_ranking
 from disrec.metrics.attribution import attribution_score
@@ -61,6 +62,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    reuse_freed_memory()  # as every pipeline job does
     run = Path(args.run)
     dataset, model_name, beta, seed = (run.parts[-4], run.parts[-3], parse_beta(run.parts[-2].removeprefix("beta_")),
                                        int(run.parts[-1].removeprefix("seed")))

@@ -52,6 +52,7 @@ import yaml
 
 from disrec.codes import user_codes
 from disrec.config import evaluation_settings, model_settings, validate_config
+from disrec.jobs import reuse_freed_memory
 from disrec.matrices import interaction_matrix
 from disrec.metrics.accuracy import accuracy_literal, evaluate_ranking
 from disrec.metrics.classifiers import fit_factor_classifiers, importance_matrix, standardise
@@ -226,6 +227,7 @@ def main() -> None:
         summarise(rows, sizes, models, args)
         return
     torch.set_num_threads(args.threads)
+    reuse_freed_memory()  # as every pipeline job does
     config = paper_config()
     evaluation = evaluation_settings(config)
     kind = evaluation["classifier"]
