@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import scipy.sparse as sp
 import torch
-from sklearn.utils.extmath import randomized_svd
 
 from disrec.errors import ConfigError
 from disrec.models.base import Recommender, shift_column
@@ -29,6 +28,8 @@ class PureSVD(Recommender):
         if rank > min(matrix.shape):
             raise ConfigError(f"PureSVD: code_dim (the rank) is {rank}, above min(users, items) = "
                               f"{min(matrix.shape)} of the matrix it is fit on; expected a smaller code_dim")
+        from sklearn.utils.extmath import randomized_svd  # here: the other models' jobs need no scikit-learn
+
         _, s, vt = randomized_svd(matrix.astype("float64"), n_components=self.item_factors.shape[1],
                                   random_state=seed)
         self.item_factors.copy_(torch.from_numpy(vt.T.copy()))
