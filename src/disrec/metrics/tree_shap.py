@@ -20,6 +20,7 @@ Same numbers as ``shap.TreeExplainer(model, data=background)`` (tested).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from math import factorial
 
 import numpy as np
@@ -46,14 +47,29 @@ def _satisfies(rows: np.ndarray, features: list[int], bounds: dict[int, tuple[fl
     return np.stack([(rows[:, f] > bounds[f][0]) & (rows[:, f] <= bounds[f][1]) for f in features], axis=1)
 
 
+@lru_cache(maxsize=None)
+def _pattern_weights(length: int) -> np.ndarray:
+    """(2^L, 2^L, L) for a path of L features: entry [x pattern, z pattern, feature] is the Shapley weight of
+    that feature in the leaf's game (bit i of a pattern: feature i satisfied), 0 where the leaf is not reached."""
+    weight_p = np.array([[factorial(p - 1) * factorial(n) / factorial(p + n) if p else 0.0
+                          for n in range(length + 1)] for p in range(length + 1)])
+    weight_n = np.array([[factorial(p) * factorial(n - 1) / factorial(p + n) if n else 0.0
+                          for n in range(length + 1)] for p in range(length + 1)])
+    powers = 1 << np.arange(length)
+    patterns = np.arange(1 << length)
+    x_bits = ((patterns[:, None] & powers) > 0)[:, None, :]
+    z_bits = ((patterns[:, None] & powers) > 0)[None, :, :]
+    only_x, only_z = x_bits & ~z_bits, ~x_bits & z_bits
+    reached = ~(~x_bits & ~z_bits).any(axis=2)
+    p, n = only_x.sum(axis=2), only_z.sum(axis=2)
+    weights = reached[..., None] * (only_x * weight_p[p, n][..., None] - only_z * weight_n[p, n][..., None])
+    weights.flags.writeable = False
+    return weights
+
+
 def tree_shap_values(tree, rows: np.ndarray, background: np.ndarray) -> np.ndarray:
     """(n, d) interventional SHAP values of one regression tree, averaged over ``background``."""
     values = np.zeros(rows.shape)
-    depth = tree.max_depth
-    weight_p = np.array([[factorial(p - 1) * factorial(n) / factorial(p + n) if p else 0.0
-                          for n in range(depth + 1)] for p in range(depth + 1)])
-    weight_n = np.array([[factorial(p) * factorial(n - 1) / factorial(p + n) if n else 0.0
-                          for n in range(depth + 1)] for p in range(depth + 1)])
     for value, bounds in _leaf_paths(tree):
         features = sorted(bounds)
         if not features:
@@ -65,17 +81,12 @@ def tree_shap_values(tree, rows: np.ndarray, background: np.ndarray) -> np.ndarr
         # A row's contribution depends only on its own pattern and the background's: tabulate every pair, then
         # add each row's entries background pattern by background pattern (one order of addition, as if row by row).
         z_patterns = np.flatnonzero(shares)
-        x_bits = ((np.arange(1 << len(features))[:, None] & powers) > 0)[:, None, :]
-        z_bits = ((z_patterns[:, None] & powers) > 0)[None, :, :]
-        only_x = x_bits & ~z_bits
-        only_z = ~x_bits & z_bits
-        reached = ~(~x_bits & ~z_bits).any(axis=2)
-        p, n = only_x.sum(axis=2), only_z.sum(axis=2)
-        scale = (value * shares[z_patterns])[None, :] * reached
-        table = scale[..., None] * (only_x * weight_p[p, n][..., None] - only_z * weight_n[p, n][..., None])
+        table = (value * shares[z_patterns])[None, :, None] * _pattern_weights(len(features))[:, z_patterns]
         row_patterns = by_x @ powers
+        path_values = values[:, features]  # added to in place, then written back: the same additions, in order
         for column in range(len(z_patterns)):
-            values[:, features] += table[row_patterns, column]
+            path_values += table[row_patterns, column]
+        values[:, features] = path_values
     return values
 
 
