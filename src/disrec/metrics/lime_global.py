@@ -84,24 +84,55 @@ def lime_neighbourhoods(explainer: LimeTabularExplainer, rows: np.ndarray, num_s
     return binary, inverse
 
 
+class LimeGlobal:
+    """The batched estimator on one set of codes and seed, for any classifiers on those codes.
+
+    LIME's neighbourhoods and their kernel weights depend on the codes and the
+    seed only, so they are drawn once and kept (up to ``max_kept_bytes``) for the
+    next classifiers: the permutation null's refit classifiers are explained on
+    the same neighbourhoods a fresh explainer would draw. Above that size each
+    call draws them again, with the same result.
+    """
+
+    def __init__(self, codes: np.ndarray, seed: int, num_samples: int | None = None,
+                 max_batch_values: int = 5_000_000, max_kept_bytes: int = 2**30):
+        self.codes, self.seed = codes, seed
+        n, d = codes.shape
+        self.num_samples = num_samples or lime_samples(n)
+        self.batch = max(1, max_batch_values // (self.num_samples * d))
+        self.keep = n * self.num_samples * (2 * d + 1) * 8 <= max_kept_bytes
+        self.kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+
+    def _neighbourhoods(self):
+        """Per batch of users: binary (b, s, d), inverse (b * s, d) and kernel weights (b, s)."""
+        explainer = make_explainer(self.codes, self.seed)
+        rng = explainer.random_state  # one stream for bins and values, shared with the discretizer as in LIME
+        kernel = explainer.base.kernel_fn
+        for start in range(0, len(self.codes), self.batch):
+            binary, inverse = lime_neighbourhoods(explainer, self.codes[start:start + self.batch], self.num_samples,
+                                                  rng)
+            # Distances to the instance in LIME's scaled space: binary features have mean 0, scale 1.
+            yield binary, inverse.reshape(-1, self.codes.shape[1]), kernel(np.sqrt(((binary - 1.0) ** 2).sum(axis=2)))
+
+    def __call__(self, classifiers: FactorClassifiers) -> np.ndarray:
+        """A (d, k)."""
+        if self.kept is not None:
+            batches = self.kept
+        elif self.keep:
+            batches = self.kept = list(self._neighbourhoods())
+        else:
+            batches = self._neighbourhoods()
+        n, d = self.codes.shape
+        k = len(classifiers.models)
+        totals = np.zeros((d, k))
+        for binary, flat, weights in batches:
+            targets = np.stack([m.predict_proba(flat)[:, 1] for m in classifiers.models], axis=1)
+            coefficients = weighted_ridge(binary, targets.reshape(len(binary), self.num_samples, k), weights)
+            totals += np.abs(coefficients).sum(axis=0)
+        return totals / n
+
+
 def lime_global(classifiers: FactorClassifiers, codes: np.ndarray, seed: int, num_samples: int | None = None,
                 max_batch_values: int = 5_000_000) -> np.ndarray:
-    """A (d, k): the batched estimator (see the module docstring)."""
-    n, d = codes.shape
-    k = len(classifiers.models)
-    num_samples = num_samples or lime_samples(n)
-    explainer = make_explainer(codes, seed)
-    rng = explainer.random_state  # one stream for bins and values, shared with the discretizer as in LIME
-    kernel = explainer.base.kernel_fn
-    batch = max(1, max_batch_values // (num_samples * d))
-    totals = np.zeros((d, k))
-    for start in range(0, n, batch):
-        rows = codes[start:start + batch]
-        binary, inverse = lime_neighbourhoods(explainer, rows, num_samples, rng)
-        flat = inverse.reshape(-1, d)
-        targets = np.stack([m.predict_proba(flat)[:, 1] for m in classifiers.models], axis=1)
-        # Distances to the instance in LIME's scaled space: binary features have mean 0, scale 1.
-        weights = kernel(np.sqrt(((binary - 1.0) ** 2).sum(axis=2)))
-        coefficients = weighted_ridge(binary, targets.reshape(len(rows), num_samples, k), weights)
-        totals += np.abs(coefficients).sum(axis=0)
-    return totals / n
+    """A (d, k): the batched estimator (see the module docstring) for one set of classifiers."""
+    return LimeGlobal(codes, seed, num_samples, max_batch_values)(classifiers)

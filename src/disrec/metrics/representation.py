@@ -29,7 +29,7 @@ from disrec.metrics.classifiers import FactorClassifiers, fit_factor_classifiers
 from disrec.metrics.controllability import Traversal
 from disrec.metrics.dci import completeness, disentanglement, informativeness
 from disrec.metrics.explicitness import explicitness
-from disrec.metrics.lime_global import lime_global, lime_global_literal, lime_samples
+from disrec.metrics.lime_global import LimeGlobal, lime_global_literal, lime_samples
 from disrec.metrics.mig import mig_from_information
 from disrec.metrics.modularity import modularity_from_information
 from disrec.metrics.mutual_information import discretise, factor_entropies, mutual_information_matrix
@@ -54,9 +54,13 @@ def undefined(reason: str) -> dict[str, Any]:
             "reason": reason, "classifiers": None, "seconds": {}}
 
 
+# the classifiers of a factor set on the run's train codes -> LIME-global's (d, k) matrix
+Explain = Callable[[FactorClassifiers], np.ndarray]
+
+
 def score_codes(z_train: np.ndarray, z_valid: np.ndarray, factors_train: np.ndarray, factors_valid: np.ndarray,
-                classifiers: FactorClassifiers, settings: dict[str, Any],
-                seed: int) -> tuple[dict[str, float], dict[str, str], dict[str, float], np.ndarray]:
+                classifiers: FactorClassifiers, settings: dict[str, Any], seed: int,
+                explain: Explain) -> tuple[dict[str, float], dict[str, str], dict[str, float], np.ndarray]:
     """The code metrics (CODE_METRICS) of standardised codes, why any is NaN, their seconds, and the importance
     matrix."""
     seconds, missing = {}, {}
@@ -68,8 +72,7 @@ def score_codes(z_train: np.ndarray, z_valid: np.ndarray, factors_train: np.ndar
         missing["disentanglement"] = missing["completeness"] = "every importance is 0 (no classifier uses a code)"
     seconds["dci"] = time.perf_counter() - started
 
-    lime = lime_global if settings["lime"] == "batched" else lime_global_literal
-    attribution = {"lime": lambda: lime(classifiers, z_train, seed), "shap": lambda: shap_global(classifiers, z_train)}
+    attribution = {"lime": lambda: explain(classifiers), "shap": lambda: shap_global(classifiers, z_train)}
     for name, attribute in attribution.items():
         started = time.perf_counter()
         matrix = attribute()
@@ -130,8 +133,11 @@ def representation_metrics(codes_train: np.ndarray, codes_valid: np.ndarray, fac
                                          scoring=settings["grid_scoring"], n_folds=settings["grid_folds"],
                                          shuffle=settings["grid_shuffle"], n_jobs=n_jobs)
     seconds["classifiers"] = time.perf_counter() - started
+    # one batched LIME for the run: the null's classifiers are explained on the real ones' neighbourhoods
+    explain = LimeGlobal(z_train, seed) if settings["lime"] == "batched" else \
+        (lambda chosen: lime_global_literal(chosen, z_train, seed))
     metrics, missing, code_seconds, importance = score_codes(z_train, z_valid, factors_train, factors_valid,
-                                                             classifiers, settings, seed)
+                                                             classifiers, settings, seed, explain)
     seconds.update(code_seconds)
 
     samples, dims = lime_samples(len(z_train)), z_train.shape[1]
@@ -160,7 +166,7 @@ def representation_metrics(codes_train: np.ndarray, codes_valid: np.ndarray, fac
     def null_scores(permuted_train: np.ndarray, permuted_valid: np.ndarray) -> dict[str, float]:
         refit = refit_classifiers(classifiers, z_train, permuted_train)
         scores, _, _, null_importance = score_codes(z_train, z_valid, permuted_train, permuted_valid, refit,
-                                                    settings, seed)
+                                                    settings, seed, explain)
         if traverse is not None:
             scores["controllability"] = traverse(null_importance, permuted_train).score
         return scores
