@@ -20,6 +20,7 @@ flattened (``code: full``, K * d_fac numbers, concept-major order).
 from __future__ import annotations
 
 import warnings
+from functools import cached_property
 
 import torch
 import torch.nn.functional as F
@@ -43,28 +44,35 @@ class ConceptLayout:
 
     def __init__(self, rows: torch.Tensor, cols: torch.Tensor, n_users: int, n_items: int, k: int):
         device = rows.device
+        self.nonzeros, self.k = (rows, cols), k
         self.shape = (n_users * k, n_items)
-        concept = torch.arange(k, device=device)
         counts = torch.bincount(rows, minlength=n_users)
         starts = torch.cumsum(counts, 0) - counts
         within = torch.arange(len(rows), device=device) - starts[rows]
         # entry (e, k) sits at starts[r] * K + k * counts[r] + (e - starts[r]) in row-major order
-        position = (starts[rows] * k + within).unsqueeze(1) + concept * counts[rows].unsqueeze(1)
+        position = (starts[rows] * k + within).unsqueeze(1) + torch.arange(k, device=device) * counts[rows].unsqueeze(1)
         self.row_order = torch.empty(len(rows) * k, dtype=torch.long, device=device)
         self.row_order[position.flatten()] = torch.arange(len(rows) * k, device=device)
         self.crow = torch.cat([counts.new_zeros(1), torch.cumsum(counts.repeat_interleave(k), 0)])
         self.col = cols.repeat_interleave(k)[self.row_order]
+
+    @cached_property
+    def _transposed(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(entry order, compressed columns, row of each entry) of the transpose; only the weight gradient needs
+        it, so it is built on the first backward pass, not for every forward one."""
+        (rows, cols), k = self.nonzeros, self.k
+        concept = torch.arange(k, device=rows.device)
         by_column = torch.argsort(cols, stable=True)  # (column, row) order
-        self.column_order = (by_column.unsqueeze(1) * k + concept).flatten()
-        self.ccol = torch.cat([counts.new_zeros(1), torch.cumsum(torch.bincount(cols, minlength=n_items) * k, 0)])
-        self.row = (rows[by_column].unsqueeze(1) * k + concept).flatten()
+        order = (by_column.unsqueeze(1) * k + concept).flatten()
+        ccol = torch.cat([rows.new_zeros(1), torch.cumsum(torch.bincount(cols, minlength=self.shape[1]) * k, 0)])
+        return order, ccol, (rows[by_column].unsqueeze(1) * k + concept).flatten()
 
     def rows(self, values: torch.Tensor) -> torch.Tensor:
         return torch.sparse_csr_tensor(self.crow, self.col, values[self.row_order], self.shape, check_invariants=False)
 
     def transposed_rows(self, values: torch.Tensor) -> torch.Tensor:
-        return torch.sparse_csr_tensor(self.ccol, self.row, values[self.column_order], self.shape[::-1],
-                                       check_invariants=False)
+        order, ccol, row = self._transposed
+        return torch.sparse_csr_tensor(ccol, row, values[order], self.shape[::-1], check_invariants=False)
 
 
 class ConceptRowsTimesDense(torch.autograd.Function):
@@ -76,9 +84,10 @@ class ConceptRowsTimesDense(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, layout: ConceptLayout, values: torch.Tensor, dense: torch.Tensor) -> torch.Tensor:
-        ctx.layout = layout
+        matrix = layout.rows(values)
+        ctx.layout, ctx.matrix = layout, matrix  # an intermediate, kept on ctx for the backward pass
         ctx.save_for_backward(values, dense)
-        return layout.rows(values) @ dense
+        return matrix @ dense
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
@@ -86,7 +95,7 @@ class ConceptRowsTimesDense(torch.autograd.Function):
         values, dense = ctx.saved_tensors
         grad_values = grad_dense = None
         if ctx.needs_input_grad[1]:
-            sampled = torch.sparse.sampled_addmm(layout.rows(values), grad, dense.T, beta=0.0).values()
+            sampled = torch.sparse.sampled_addmm(ctx.matrix, grad, dense.T, beta=0.0).values()
             grad_values = torch.empty_like(values)
             grad_values[layout.row_order] = sampled
         if ctx.needs_input_grad[2]:
