@@ -7,7 +7,7 @@ import torch
 from planted_codes import planted_puresvd
 
 from disrec.metrics.classifiers import fit_factor_classifiers, importance_matrix, standardise
-from disrec.metrics.controllability import Traverser, controllability, traversal_dimensions
+from disrec.metrics.controllability import Traverser, traversal_dimensions
 
 
 class ConceptAutoencoder:
@@ -48,8 +48,7 @@ def traverse(decoder, train, concepts, steps=(1.0, 2.0), batch_size=64):
     shares = np.asarray(train @ concepts.astype(float)) / np.maximum(np.asarray(train.sum(axis=1)), 1)
     factors = (shares >= 0.5).astype(int)  # the 50% rule of docs/methods.md §3.2
     importance = np.vstack([np.eye(concepts.shape[1]), np.zeros((decoder.noise_dims, concepts.shape[1]))])
-    return controllability(decoder, train, concepts, importance, codes, factors, list(steps), k=10,
-                           batch_size=batch_size)
+    return Traverser(decoder, train, concepts, codes, list(steps), k=10, batch_size=batch_size)(importance, factors)
 
 
 def test_a_decoder_that_maps_each_dimension_to_its_concept_is_controllable(concept_data):
@@ -126,9 +125,9 @@ def test_puresvd_on_planted_data_steers_its_concepts_better_than_a_shuffled_conc
     classifiers = fit_factor_classifiers(standardise(codes), factors, standardise(codes_valid), factors_valid,
                                          kind="gbt", grid={"n_estimators": [30], "max_depth": [2]}, seed=0)
     importance, decoder = importance_matrix(classifiers), PureSVDDecoder(model)
-    real = controllability(decoder, train, item_concepts, importance, codes, factors, [1.0, 2.0], k=10)
+    real = Traverser(decoder, train, item_concepts, codes, [1.0, 2.0], k=10)(importance, factors)
     shuffled_table = item_concepts[np.random.default_rng(1).permutation(len(item_concepts))]
-    shuffled = controllability(decoder, train, shuffled_table, importance, codes, factors, [1.0, 2.0], k=10)
+    shuffled = Traverser(decoder, train, shuffled_table, codes, [1.0, 2.0], k=10)(importance, factors)
     assert real.score > 0.05 and real.score > shuffled.score + 0.05
     assert abs(shuffled.score) < 0.05
 
@@ -164,9 +163,10 @@ def test_a_reused_traverser_decodes_each_shift_once_and_answers_as_a_fresh_one(c
     again = traverser(importance, permuted)
     new = {(int(d), s * int(sign)) for d, sign in zip(again.dims, again.signs) for s in (-2, -1, 1, 2)} - shifts
     assert decoder.decodes == batches * (1 + len(shifts)) + (batches * (1 + len(new)) if new else 0)
-    for reused, fresh in ((first, controllability(CountingDecoder(concepts, weights), train, concepts, importance,
-                                                  codes, factors, [1.0, 2.0], k=10, batch_size=64)),
-                          (again, controllability(CountingDecoder(concepts, weights), train, concepts, importance,
-                                                  codes, permuted, [1.0, 2.0], k=10, batch_size=64))):
+    def fresh_traversal(run_factors):
+        return Traverser(CountingDecoder(concepts, weights), train, concepts, codes, [1.0, 2.0], k=10,
+                         batch_size=64)(importance, run_factors)
+
+    for reused, fresh in ((first, fresh_traversal(factors)), (again, fresh_traversal(permuted))):
         for field in ("dims", "signs", "shares", "per_factor", "monotone", "users_changed"):
             np.testing.assert_array_equal(getattr(reused, field), getattr(fresh, field))

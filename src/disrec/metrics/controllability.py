@@ -186,9 +186,3 @@ class Traverser:
                          monotone=(np.diff(specific, axis=1) >= -1e-12).all(axis=1),
                          users_changed=changed / n_users)
 
-
-def controllability(decoder: CodeDecoder, train: sp.csr_matrix, item_concepts: np.ndarray, importance: np.ndarray,
-                    codes: np.ndarray, factors: np.ndarray, steps: list[float], k: int,
-                    device: torch.device | str = "cpu", batch_size: int = 1024) -> Traversal:
-    """One traversal of every factor (``Traverser``'s arguments); for several, keep one ``Traverser``."""
-    return Traverser(decoder, train, item_concepts, codes, steps, k, device, batch_size)(importance, factors)
