@@ -59,7 +59,9 @@ def matmul_peak(device: torch.device, size: int = 2048, repeats: int = 10) -> fl
 
 
 def forward_flops(name: str, settings: dict, n_items: int, users: int, mean_nnz: float) -> float:
-    """Multiply-add FLOP of one forward pass over ``users`` rows (dense layers; MacridVAE's sparse first layer)."""
+    """Multiply-add FLOP of one training forward pass over ``users`` rows: dense layers, and the first layer's
+    product over the input's nonzeros (after dropout for the Mult-autoencoders; MacridVAE keeps dropped
+    entries as zeros in its K masked rows)."""
     hidden, code = list(settings.get("hidden", [])), settings["code_dim"]
     if name == "macridvae":
         k, d = code, settings["d_fac"]
@@ -69,9 +71,10 @@ def forward_flops(name: str, settings: dict, n_items: int, users: int, mean_nnz:
         decoder = 2 * k * d * n_items
         return users * (first + rest + decoder)
     out = 2 * code if name in KL_MODELS else code
-    encoder = [n_items, *hidden, out]
+    encoder = [*hidden, out]
     decoder = [code, *hidden[::-1], n_items]
-    return users * sum(2 * a * b for sizes in (encoder, decoder) for a, b in zip(sizes[:-1], sizes[1:]))
+    first = 2 * mean_nnz * settings["keep_prob"] * encoder[0]
+    return users * (first + sum(2 * a * b for sizes in (encoder, decoder) for a, b in zip(sizes[:-1], sizes[1:])))
 
 
 def one_epoch(model, optimiser, matrix, rng: np.random.Generator, batch_size: int, device: torch.device) -> None:

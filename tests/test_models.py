@@ -377,6 +377,28 @@ def test_compressed_first_layer_has_torch_sparse_mm_outputs_and_gradients():
         torch.testing.assert_close(ours, plain, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["multidae", "multivae", "betavae"])
+def test_autoencoders_first_layer_on_nonzeros_gives_the_dense_layers_loss_and_gradients(name, monkeypatch):
+    """The same dropout masks (the same random draws) and the same sums in another order: equal to rounding."""
+    from disrec.models.autoencoders import TanhMLP
+
+    torch.manual_seed(0)
+    x = (torch.rand(20, 90) < 0.1).float()
+    x[3] = 0  # a user without interactions: an empty row
+    model = build_model(name, 90, {k: v for k, v in model_config()["models"][name].items() if k != "betas"},
+                        BETAS.get(name)).train()
+    results = []
+    for dense in (False, True):
+        if dense:
+            monkeypatch.setattr(TanhMLP, "sparse_input", TanhMLP.forward)
+        torch.manual_seed(1)
+        loss, _ = model.loss(x, 0.5)
+        results.append((loss.detach(), *torch.autograd.grad(loss, list(model.parameters()))))
+    for sparse, dense in zip(*results):
+        torch.testing.assert_close(sparse, dense, rtol=1e-5, atol=1e-6)
+    assert results[0][1].abs().max() > 1e-4  # the first layer's weights do get a gradient
+
+
 def test_concept_mixture_is_the_plain_formula_with_its_gradients():
     from disrec.models.macridvae import ConceptMixture
 

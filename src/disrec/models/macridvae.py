@@ -19,7 +19,6 @@ flattened (``code: full``, K * d_fac numbers, concept-major order).
 
 from __future__ import annotations
 
-import warnings
 from functools import cached_property
 
 import torch
@@ -28,9 +27,6 @@ from torch import nn
 
 from disrec.models.autoencoders import TanhMLP, multinomial_nll
 from disrec.models.base import Recommender, kl_schedule
-
-# torch marks its compressed sparse layouts as beta; the products used here are tested against dense ones.
-warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
 
 # tf.nn.l2_normalize's floor on the squared norm, which the study's code uses.
 NORM_EPSILON = 1e-12
