@@ -1,4 +1,4 @@
-# The study pipeline. Run `snakemake --cores 8`; see README.md.
+# The study pipeline. Run `snakemake --cores all`; see README.md.
 import os
 
 from disrec.cluster import slurm_nodes, unschedulable
