@@ -132,7 +132,7 @@ def beta_tradeoff(runs: pd.DataFrame, pdf: str, png: str) -> None:
             ax.set_title(f"{dataset}: {title}", fontsize=10)
             ax.set_xlabel("KL weight reached (log scale)")
     handles, labels = axes[0, 0].get_legend_handles_labels()
-    figure.legend(handles, labels, loc="upper right", bbox_to_anchor=(1.0, 1.0))
+    figure.legend(handles, labels, loc="center left", bbox_to_anchor=(1.0, 0.5))  # outside: no panel hidden
     left_out = len(swept) - len(placed)
     figure.suptitle("Trade-off: accuracy and disentanglement against the KL weight reached (mean ± sd over seeds)"
                     + (f"; {left_out} run(s) without a reached weight left out" if left_out else ""), y=1.02)
