@@ -125,3 +125,28 @@ def test_scores_need_two_dimensions_and_defined_factors():
     one_class[:, 0] = 0
     value, per_factor = explicitness(z, one_class, z, one_class, stages=5)
     assert np.isnan(per_factor[0]) and value == pytest.approx(np.mean(per_factor[1:]))
+
+
+def test_explicitness_reads_its_probes_from_classifiers_whose_first_stages_are_them():
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from disrec.metrics.explicitness import holds_probe, probe
+
+    z_train, y_train = known_codes("rotated", n=300)
+    z_valid, y_valid = known_codes("rotated", n=300, seed=1)
+
+    def classifiers(labels, **params):
+        return [GradientBoostingClassifier(random_state=3, learning_rate=0.1, **params).fit(z_train, labels[:, j])
+                for j in range(labels.shape[1])]
+
+    fresh = explicitness(z_train, y_train, z_valid, y_valid, stages=20, seed=3)
+    longer = classifiers(y_train, n_estimators=40, max_depth=2)  # the probe's parameters, more stages
+    assert explicitness(z_train, y_train, z_valid, y_valid, stages=20, seed=3, fitted=longer) == fresh
+    deeper = classifiers(y_train, n_estimators=40, max_depth=3)
+    assert explicitness(z_train, y_train, z_valid, y_valid, stages=20, seed=3, fitted=deeper) == fresh
+    assert holds_probe(longer[0], probe(20, 0.1, 2, 3))
+    assert not holds_probe(deeper[0], probe(20, 0.1, 2, 3)) and not holds_probe(longer[0], probe(20, 0.1, 2, 4))
+    assert not holds_probe(classifiers(y_train, n_estimators=10, max_depth=2)[0], probe(20, 0.1, 2, 3))
+    # a holding classifier is read, not refit: one fit on other labels gives another curve
+    other = classifiers(y_train[:, ::-1], n_estimators=40, max_depth=2)
+    assert explicitness(z_train, y_train, z_valid, y_valid, stages=20, seed=3, fitted=other) != fresh

@@ -28,21 +28,46 @@ Our probe family and loss (the paper leaves both to the user):
 
 from __future__ import annotations
 
+from itertools import islice
+
 import numpy as np
+from sklearn.base import ClassifierMixin
 from sklearn.ensemble import GradientBoostingClassifier
+
+
+def probe(stages: int, learning_rate: float, max_depth: int, seed: int) -> GradientBoostingClassifier:
+    """The unfitted probe of the largest capacity; its first c stages are the probe of capacity c."""
+    return GradientBoostingClassifier(n_estimators=stages, learning_rate=learning_rate, max_depth=max_depth,
+                                      random_state=seed)
+
+
+def holds_probe(model: ClassifierMixin | None, unfitted: GradientBoostingClassifier) -> bool:
+    """Whether a fitted ``model`` has ``unfitted``'s stages as its first ones, given the same training data: boosted
+    trees with every parameter equal but at least as many stages (stage m depends only on the stages before it
+    and the m-th draw of the same random state)."""
+    if not isinstance(model, GradientBoostingClassifier) or getattr(model, "n_estimators_", 0) < unfitted.n_estimators:
+        return False
+    ours, theirs = model.get_params(), unfitted.get_params()
+    return all(ours[name] == value for name, value in theirs.items() if name != "n_estimators")
 
 
 def loss_capacity_curve(codes_train: np.ndarray, labels_train: np.ndarray, codes_valid: np.ndarray,
                         labels_valid: np.ndarray, *, stages: int, learning_rate: float, max_depth: int,
-                        seed: int) -> np.ndarray:
-    """(stages + 1,) balanced error on valid of the probe with 0 .. ``stages`` boosting stages."""
+                        seed: int, fitted: ClassifierMixin | None = None) -> np.ndarray:
+    """(stages + 1,) balanced error on valid of the probe with 0 .. ``stages`` boosting stages.
+
+    ``fitted``: a classifier already fit on these train codes and labels; when its first stages are the probe
+    (``holds_probe``) they are read from it instead of fitting the probe again (same curve).
+    """
     labels_valid = np.asarray(labels_valid, dtype=bool)
     prevalence = float(np.mean(labels_train))
-    probe = GradientBoostingClassifier(n_estimators=stages, learning_rate=learning_rate, max_depth=max_depth,
-                                       random_state=seed)
-    probe.fit(codes_train, labels_train)
+    model = probe(stages, learning_rate, max_depth, seed)
+    if holds_probe(fitted, model):
+        model = fitted
+    else:
+        model.fit(codes_train, labels_train)
     curve = [0.5]  # capacity 0: the constant prior predicts one class for everyone
-    for probabilities in probe.staged_predict_proba(codes_valid):
+    for probabilities in islice(model.staged_predict_proba(codes_valid), stages):
         predicted = probabilities[:, 1] > prevalence
         tpr = predicted[labels_valid].mean()
         tnr = (~predicted[~labels_valid]).mean()
@@ -59,10 +84,12 @@ def explicitness_from_curve(curve: np.ndarray, baseline: float = 0.5, lowest: fl
 
 def explicitness(codes_train: np.ndarray, factors_train: np.ndarray, codes_valid: np.ndarray,
                  factors_valid: np.ndarray, *, stages: int = 50, learning_rate: float = 0.1, max_depth: int = 2,
-                 seed: int = 0) -> tuple[float, list[float]]:
+                 seed: int = 0, fitted: list[ClassifierMixin] | None = None) -> tuple[float, list[float]]:
     """(mean E_j, [E_j per factor]) of codes (n users, d) for binary factors (n users, k).
 
-    A factor with one class only in train or valid gets NaN and is left out of the mean.
+    A factor with one class only in train or valid gets NaN and is left out of the mean. ``fitted``: one
+    classifier per factor fit on these train codes and that factor (the factor classifiers), whose first
+    stages replace the probe's fit where they are the probe.
     """
     per_factor = []
     for j in range(factors_train.shape[1]):
@@ -71,7 +98,8 @@ def explicitness(codes_train: np.ndarray, factors_train: np.ndarray, codes_valid
             per_factor.append(float("nan"))
             continue
         curve = loss_capacity_curve(codes_train, y_train, codes_valid, y_valid, stages=stages,
-                                    learning_rate=learning_rate, max_depth=max_depth, seed=seed)
+                                    learning_rate=learning_rate, max_depth=max_depth, seed=seed,
+                                    fitted=fitted[j] if fitted else None)
         per_factor.append(explicitness_from_curve(curve))
     values = np.asarray(per_factor)
     score = float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")

@@ -91,7 +91,7 @@ def score_codes(z_train: np.ndarray, z_valid: np.ndarray, factors_train: np.ndar
 
     started = time.perf_counter()
     metrics["explicitness"], _ = explicitness(z_train, factors_train, z_valid, factors_valid,
-                                              **settings["explicitness"], seed=seed)
+                                              **settings["explicitness"], seed=seed, fitted=classifiers.models)
     seconds["explicitness"] = time.perf_counter() - started
     return {name: metrics[name] for name in CODE_METRICS}, missing, seconds, importance
 
