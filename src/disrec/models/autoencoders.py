@@ -54,13 +54,13 @@ class SparseRowsTimesWeight(torch.autograd.Function):
     """rows @ weight.T for sparse CSR ``rows`` (b, n) and a dense weight (h, n), with the weight's gradient.
 
     A user's row holds a few percent of the items, so products in compressed-row form (MKL on CPU, cuSPARSE on
-    CUDA) take time in proportion to the interactions rather than to b * n: the first layer's forward product
-    and its weight gradient (through the transpose, also compressed) are most of an autoencoder's work
-    otherwise. The same sums as the dense product, in another order (tested against it)."""
+    CUDA) take time in proportion to the interactions rather than to b * n: dense, the first layer's forward
+    product and its weight gradient are two of an autoencoder's five large matrix products. The same sums as
+    the dense product, in another order (tested against it)."""
 
     @staticmethod
     def forward(ctx, rows: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-        ctx.rows = rows  # not a tensor autograd tracks, kept on ctx
+        ctx.rows = rows  # no gradient flows to the input; kept on ctx for the weight's gradient
         return rows @ weight.T
 
     @staticmethod
