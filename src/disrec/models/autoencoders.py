@@ -65,10 +65,14 @@ class SparseRowsTimesWeight(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        by_column = ctx.rows.to_sparse_csc()
-        transposed = torch.sparse_csr_tensor(by_column.ccol_indices(), by_column.row_indices(), by_column.values(),
-                                             by_column.shape[::-1], check_invariants=False)
-        return None, (transposed @ grad).T
+        return None, (transposed(ctx.rows) @ grad).T
+
+
+def transposed(rows: torch.Tensor) -> torch.Tensor:
+    """The transpose of a CSR matrix, itself in CSR form (its compressed-column form read the other way)."""
+    by_column = rows.to_sparse_csc()
+    return torch.sparse_csr_tensor(by_column.ccol_indices(), by_column.row_indices(), by_column.values(),
+                                   by_column.shape[::-1], check_invariants=False)
 
 
 def multinomial_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

@@ -19,13 +19,11 @@ flattened (``code: full``, K * d_fac numbers, concept-major order).
 
 from __future__ import annotations
 
-from functools import cached_property
-
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from disrec.models.autoencoders import TanhMLP, multinomial_nll
+from disrec.models.autoencoders import TanhMLP, multinomial_nll, transposed
 from disrec.models.base import Recommender, kl_schedule
 
 # tf.nn.l2_normalize's floor on the squared norm, which the study's code uses.
@@ -34,13 +32,11 @@ NORM_EPSILON = 1e-12
 
 class ConceptLayout:
     """Where the K values of each nonzero (r, c) of a user batch go in the (b * K, n_items) matrix whose row
-    r * K + k is user r's input to concept k, in compressed-row order (row, then column) and, for the
-    transpose, compressed-column order (column, then row). ``rows`` and ``cols`` are x.nonzero() (sorted by
-    row, then column); values are given as (nnz, K) in that order."""
+    r * K + k is user r's input to concept k, in compressed-row order (row, then column). ``rows`` and ``cols``
+    are x.nonzero() (sorted by row, then column); values are given as (nnz, K) in that order."""
 
     def __init__(self, rows: torch.Tensor, cols: torch.Tensor, n_users: int, n_items: int, k: int):
         device = rows.device
-        self.nonzeros, self.k = (rows, cols), k
         self.shape = (n_users * k, n_items)
         counts = torch.bincount(rows, minlength=n_users)
         starts = torch.cumsum(counts, 0) - counts
@@ -52,23 +48,8 @@ class ConceptLayout:
         self.crow = torch.cat([counts.new_zeros(1), torch.cumsum(counts.repeat_interleave(k), 0)])
         self.col = cols.repeat_interleave(k)[self.row_order]
 
-    @cached_property
-    def _transposed(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(entry order, compressed columns, row of each entry) of the transpose; only the weight gradient needs
-        it, so it is built on the first backward pass, not for every forward one."""
-        (rows, cols), k = self.nonzeros, self.k
-        concept = torch.arange(k, device=rows.device)
-        by_column = torch.argsort(cols, stable=True)  # (column, row) order
-        order = (by_column.unsqueeze(1) * k + concept).flatten()
-        ccol = torch.cat([rows.new_zeros(1), torch.cumsum(torch.bincount(cols, minlength=self.shape[1]) * k, 0)])
-        return order, ccol, (rows[by_column].unsqueeze(1) * k + concept).flatten()
-
     def rows(self, values: torch.Tensor) -> torch.Tensor:
         return torch.sparse_csr_tensor(self.crow, self.col, values[self.row_order], self.shape, check_invariants=False)
-
-    def transposed_rows(self, values: torch.Tensor) -> torch.Tensor:
-        order, ccol, row = self._transposed
-        return torch.sparse_csr_tensor(ccol, row, values[order], self.shape[::-1], check_invariants=False)
 
 
 class ConceptRowsTimesDense(torch.autograd.Function):
@@ -95,7 +76,7 @@ class ConceptRowsTimesDense(torch.autograd.Function):
             grad_values = torch.empty_like(values)
             grad_values[layout.row_order] = sampled
         if ctx.needs_input_grad[2]:
-            grad_dense = layout.transposed_rows(values) @ grad
+            grad_dense = transposed(ctx.matrix) @ grad
         return None, grad_values, grad_dense
 
 
