@@ -168,6 +168,10 @@ def test_grid_parameters_and_scorer_are_checked_before_any_job(config):
     assert "key 'evaluation.grids.gbt': unknown parameter 'n_estimator'" in message
     assert "key 'evaluation.grids.logistic': unknown parameter 'penalty_'" in message
     assert "key 'evaluation.grid_scoring': unknown scorer 'acuracy'" in message
+    config["evaluation"]["grids"] = {"gbt": {"n_estimators": [10, 0], "learning_rate": [0.1, -1.0]}}
+    message = problems(config)
+    assert "key 'evaluation.grids.gbt': The 'n_estimators' parameter of GradientBoostingClassifier must be" in message
+    assert "Got 0 instead" in message and "Got -1.0 instead" in message
     config["evaluation"]["grids"] = {"gbt": {"n_estimators": [10]}}
     config["evaluation"]["grid_scoring"] = "roc_auc"
     validate_config(config, check_folders=False)
