@@ -13,13 +13,18 @@ evaluation settings (the study's 108-point classifier grid, accuracy scorer,
 
 Stages that would run for hours are measured on a part and scaled, and the
 table says so: representation stages on ``--factors`` of the factors (scaled
-by the factor count: each factor is searched, fit and explained alone),
-LIME on ``--lime-users`` users (scaled by the user count, with the number of
-perturbations of the full size), accuracy on at most ``--accuracy-users``
+by the factor count: each factor is searched, fit and explained alone; the
+classifier search runs on ``--threads`` processes as an evaluate job with that
+many threads does, and is scaled by its rounds of factors per process),
+LIME on ``--lime-users`` users for every factor (the measured factors'
+classifiers stand in for the others; scaled by the user count, with the number
+of perturbations of the full size: a user's perturbations are shared by the
+factors), accuracy on at most ``--accuracy-users``
 users, classifiers, DCI and SHAP on at most ``--classifier-users`` users
 (scaled linearly: a lower bound, tree fits grow a little faster). Gradient-trained models are
 timed per epoch (one epoch on up to
-``--train-sample-users`` users, scaled) unless the size has at most
+``--train-sample-users`` users, scaled, after an untimed epoch of a copy that takes the process's
+one-time start-up costs) unless the size has at most
 ``--full-train-users`` users: then the train job's function runs whole
 (selection fit with early stopping, final fit). Peak RSS is sampled every
 20 ms during each stage; a stage whose estimated memory exceeds
@@ -36,17 +41,21 @@ model's ML1M run is set against the study's recorded time (median over seeds).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
+import math
 import os
 import statistics
 import tempfile
 import threading
 import time
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
+import sklearn
 import torch
 import yaml
 
@@ -55,7 +64,7 @@ from disrec.config import evaluation_settings, model_settings, validate_config
 from disrec.jobs import reuse_freed_memory
 from disrec.matrices import interaction_matrix
 from disrec.metrics.accuracy import accuracy_literal, evaluate_ranking
-from disrec.metrics.classifiers import fit_factor_classifiers, importance_matrix, standardise
+from disrec.metrics.classifiers import fit_factor_classifiers, importance_matrix, standardise, unchecked_fits
 from disrec.metrics.dci import completeness, disentanglement, informativeness
 from disrec.metrics.lime_global import lime_global, lime_global_literal, lime_samples
 from disrec.metrics.shap_global import full_background, shap_global
@@ -300,6 +309,9 @@ def run_model(table: Table, size: str, model_name: str, paths: dict, matrices: d
             n_users, min(n_users, args.train_sample_users), replace=False))
         torch.manual_seed(args.seed)
         model = build_model(model_name, n_items, settings, beta)
+        # the first epoch in a process pays one-time costs (kernel and allocator start-up) that a run pays once
+        train(copy.deepcopy(model), matrices["train"][sample], lr=settings["lr"], batch_size=settings["batch_size"],
+              max_epochs=1, seed=args.seed, device=torch.device("cpu"))
         done = table.run(size, model_name, "train/epoch",
                          lambda: train(model, matrices["train"][sample], lr=settings["lr"],
                                        batch_size=settings["batch_size"], max_epochs=1, seed=args.seed,
@@ -312,7 +324,8 @@ def run_model(table: Table, size: str, model_name: str, paths: dict, matrices: d
         model.eval()
         codes = {name: user_codes(model, matrices[name], torch.device("cpu")).astype(np.float64)
                  for name in ("train", "valid_in")} if model.has_code else None
-    evaluate_model(table, size, model_name, model, matrices, factors, codes, evaluation, args, literal)
+    with unchecked_fits():  # as the evaluate job fits
+        evaluate_model(table, size, model_name, model, matrices, factors, codes, evaluation, args, literal)
 
 
 def evaluate_model(table: Table, size: str, model_name: str, model, matrices: dict, factors: dict, codes,
@@ -341,20 +354,26 @@ def evaluate_model(table: Table, size: str, model_name: str, model, matrices: di
         return
     k = factors["train"].shape[1]
     part = list(range(min(args.factors, k)))
-    factor_scale = k / len(part)
-    part_note = f"{len(part)} of {k} factors, scaled" if len(part) < k else ""
+    user_scale, user_note = 1.0, ""
     if n_users > args.classifier_users:  # a user sample, scaled linearly: a lower bound for tree fits
         sample = np.sort(np.random.default_rng(args.seed).choice(n_users, args.classifier_users, replace=False))
         codes = {name: values[sample] for name, values in codes.items()}
         factors = {name: values[sample] for name, values in factors.items()}
-        factor_scale *= n_users / len(sample)
-        part_note += f", {len(sample)} of {n_users} users, scaled linearly"
+        user_scale, user_note = n_users / len(sample), f", {len(sample)} of {n_users} users, scaled linearly"
+    factor_scale = k / len(part) * user_scale
+    part_note = (f"{len(part)} of {k} factors, scaled" if len(part) < k else "") + user_note
     z_train, z_valid = standardise(codes["train"]), standardise(codes["valid_in"])
     seed, kind = args.seed, evaluation["classifier"]
+    # an evaluate job with N threads searches the factors on N processes: scaled by rounds of factors per process
+    processes = min(args.threads, len(part))
+    rounds = math.ceil(k / args.threads) / math.ceil(len(part) / processes)
+    search_note = f"{len(part)} of {k} factors on {processes} process(es), scaled to {k} on {args.threads}{user_note}"
+    start_workers(processes)
     classifiers = table.run(size, model_name, "classifiers", lambda: fit_factor_classifiers(
         z_train, factors["train"][:, part], z_valid, factors["valid_in"][:, part], kind=kind,
         grid=evaluation["grids"][kind], seed=seed, scoring=evaluation["grid_scoring"],
-        n_folds=evaluation["grid_folds"], shuffle=evaluation["grid_shuffle"]), scale=factor_scale, note=part_note)
+        n_folds=evaluation["grid_folds"], shuffle=evaluation["grid_shuffle"], n_jobs=processes),
+        scale=rounds * user_scale, note=search_note)
     table.run(size, model_name, "dci", lambda: (disentanglement(importance_matrix(classifiers)),
                                                 completeness(importance_matrix(classifiers)),
                                                 informativeness(classifiers, z_valid, factors["valid_in"][:, part])),
@@ -363,24 +382,38 @@ def evaluate_model(table: Table, size: str, model_name: str, model, matrices: di
     samples = lime_samples(n_users)
     rows = z_train[np.random.default_rng(seed).choice(len(z_train), lime_users, replace=False)]
     lime_gib = 5_000_000 * 8 * 6 / GIB
-    table.run(size, model_name, "lime", lambda: lime_global(classifiers, rows, seed, num_samples=samples),
-              scale=k / len(part) * n_users / lime_users, estimate_gib=lime_gib,
-              note=f"{lime_users} users x {len(part)} of {k} factors, {samples} samples each, scaled")
+    # every factor, as a run explains them: one user's perturbations serve all k classifiers
+    every_factor = replace(classifiers, models=[classifiers.models[j % len(part)] for j in range(k)])
+    table.run(size, model_name, "lime", lambda: lime_global(every_factor, rows, seed, num_samples=samples),
+              scale=n_users / lime_users, estimate_gib=lime_gib,
+              note=f"{lime_users} users x {k} factors ({len(part)} measured factor(s)' classifiers for all), "
+                   f"{samples} samples each, scaled")
     table.run(size, model_name, "shap", lambda: shap_global(classifiers, z_train), scale=factor_scale,
               note=part_note)
     if literal:
-        literal_stages(table, size, model_name, classifiers, z_train, z_valid, factors, part, evaluation, seed,
-                       factor_scale, samples)
+        with sklearn.config_context(skip_parameter_validation=False):  # the library's defaults, checks included
+            literal_stages(table, size, model_name, classifiers, z_train, z_valid, factors, part, evaluation, seed,
+                           args.threads, samples)
+
+
+def start_workers(processes: int) -> None:
+    """Start the search's worker processes, scikit-learn imported, before the timed stage: a job starts them
+    once, while the scaled stage would count their start once per round of factors."""
+    if processes > 1:
+        codes, labels = np.arange(8.0)[:, None], np.tile([0, 1], (processes, 4)).T
+        fit_factor_classifiers(codes, labels, codes, labels, kind="gbt", grid={"n_estimators": [1, 2]}, seed=0,
+                               n_jobs=processes)
 
 
 def literal_stages(table: Table, size: str, model_name: str, classifiers, z_train, z_valid, factors, part,
-                   evaluation, seed, factor_scale, samples) -> None:
-    """The library recipe of each representation stage, on one factor and a user sample where it is slow."""
+                   evaluation, seed, threads, samples) -> None:
+    """The library recipe of each representation stage, on one factor and a user sample where it is slow; its
+    search is scaled as if spread over ``threads`` processes like ours (e.g. GridSearchCV(n_jobs=threads))."""
     import shap
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.model_selection import GridSearchCV
 
-    n_users, k = len(z_train), int(round(factor_scale * len(part)))
+    n_users, k = len(z_train), factors["train"].shape[1]
     kind = evaluation["classifier"]
 
     def grid_search():
@@ -390,8 +423,8 @@ def literal_stages(table: Table, size: str, model_name: str, classifiers, z_trai
         GradientBoostingClassifier(random_state=seed, **search.best_params_).fit(z_train, factors["train"][:, part[0]])
         return search.best_params_
 
-    chosen = table.run(size, model_name, "classif./lit", grid_search, scale=k,
-                       note=f"GridSearchCV on 1 of {k} factors, scaled")
+    chosen = table.run(size, model_name, "classif./lit", grid_search, scale=math.ceil(k / threads),
+                       note=f"GridSearchCV on 1 of {k} factors, scaled to {k} on {threads} process(es)")
     same = "same" if chosen == classifiers.best_params[0] else "DIFFERENT"
     table.rows[-1]["note"] += f"; {same} choice as the staged search"
     print(f"{'':<32} ^ {same} hyperparameters as the staged search", flush=True)
