@@ -17,9 +17,9 @@ by the factor count: each factor is searched, fit and explained alone; the
 classifier search runs on ``--threads`` processes as an evaluate job with that
 many threads does, and is scaled by its rounds of factors per process),
 LIME on ``--lime-users`` users for every factor (the measured factors'
-classifiers stand in for the others; scaled by the user count, with the number
-of perturbations of the full size: a user's perturbations are shared by the
-factors), accuracy on at most ``--accuracy-users``
+classifiers stand in for the others, predicting on ``--threads`` processes;
+scaled by the user count, with the number of perturbations of the full size: a
+user's perturbations are shared by the factors), accuracy on at most ``--accuracy-users``
 users, classifiers, DCI and SHAP on at most ``--classifier-users`` users
 (scaled linearly: a lower bound, tree fits grow a little faster). Gradient-trained models are
 timed per epoch (one epoch on up to
@@ -382,9 +382,11 @@ def evaluate_model(table: Table, size: str, model_name: str, model, matrices: di
     samples = lime_samples(n_users)
     rows = z_train[np.random.default_rng(seed).choice(len(z_train), lime_users, replace=False)]
     lime_gib = 5_000_000 * 8 * 6 / GIB
-    # every factor, as a run explains them: one user's perturbations serve all k classifiers
+    # every factor, as a run explains them: one user's perturbations serve all k classifiers, which predict
+    # them on --threads processes as in an evaluate job
     every_factor = replace(classifiers, models=[classifiers.models[j % len(part)] for j in range(k)])
-    table.run(size, model_name, "lime", lambda: lime_global(every_factor, rows, seed, num_samples=samples),
+    table.run(size, model_name, "lime", lambda: lime_global(every_factor, rows, seed, num_samples=samples,
+                                                            n_jobs=args.threads),
               scale=n_users / lime_users, estimate_gib=lime_gib,
               note=f"{lime_users} users x {k} factors ({len(part)} measured factor(s)' classifiers for all), "
                    f"{samples} samples each, scaled")

@@ -28,6 +28,7 @@ from typing import Callable
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.utils.parallel import Parallel, delayed  # they carry scikit-learn's config into workers
 
 from disrec.metrics.classifiers import FactorClassifiers
 
@@ -37,9 +38,12 @@ def user_permutations(n_users: int, n_permutations: int, seed: int) -> list[np.n
     return [np.random.default_rng([seed, 7919, p]).permutation(n_users) for p in range(n_permutations)]
 
 
-def refit_classifiers(classifiers: FactorClassifiers, codes: np.ndarray, factors: np.ndarray) -> FactorClassifiers:
-    """The same classifiers (hyperparameters, random state) fit afresh on ``codes`` and ``factors`` (n, k)."""
-    models = [clone(model).fit(codes, factors[:, j]) for j, model in enumerate(classifiers.models)]
+def refit_classifiers(classifiers: FactorClassifiers, codes: np.ndarray, factors: np.ndarray,
+                      n_jobs: int = 1) -> FactorClassifiers:
+    """The same classifiers (hyperparameters, random state) fit afresh on ``codes`` and ``factors`` (n, k),
+    in ``n_jobs`` processes."""
+    models = Parallel(n_jobs=n_jobs)(delayed(clone(model).fit)(codes, factors[:, j])
+                                     for j, model in enumerate(classifiers.models))
     return replace(classifiers, models=models, notes=list(classifiers.notes))
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 from lime.lime_tabular import LimeTabularExplainer
+from sklearn.utils.parallel import Parallel, delayed  # they carry scikit-learn's config into workers
 
 from disrec.metrics.classifiers import FactorClassifiers
 
@@ -84,6 +85,10 @@ def lime_neighbourhoods(explainer: LimeTabularExplainer, rows: np.ndarray, num_s
     return binary, inverse
 
 
+def positive_probability(model, rows: np.ndarray) -> np.ndarray:
+    return model.predict_proba(rows)[:, 1]
+
+
 class LimeGlobal:
     """The batched estimator on one set of codes and seed, for any classifiers on those codes.
 
@@ -91,12 +96,14 @@ class LimeGlobal:
     seed only, so they are drawn once and kept (up to ``max_kept_bytes``) for the
     next classifiers: the permutation null's refit classifiers are explained on
     the same neighbourhoods a fresh explainer would draw. Above that size each
-    call draws them again, with the same result.
+    call draws them again, with the same result. With ``n_jobs`` > 1 the
+    classifiers predict a batch's perturbations in that many processes (most of
+    the time at scale; the same numbers).
     """
 
     def __init__(self, codes: np.ndarray, seed: int, num_samples: int | None = None,
-                 max_batch_values: int = 5_000_000, max_kept_bytes: int = 2**30):
-        self.codes, self.seed = codes, seed
+                 max_batch_values: int = 5_000_000, max_kept_bytes: int = 2**30, n_jobs: int = 1):
+        self.codes, self.seed, self.n_jobs = codes, seed, n_jobs
         n, d = codes.shape
         self.num_samples = num_samples or lime_samples(n)
         self.batch = max(1, max_batch_values // (self.num_samples * d))
@@ -125,14 +132,16 @@ class LimeGlobal:
         n, d = self.codes.shape
         k = len(classifiers.models)
         totals = np.zeros((d, k))
-        for binary, flat, weights in batches:
-            targets = np.stack([m.predict_proba(flat)[:, 1] for m in classifiers.models], axis=1)
-            coefficients = weighted_ridge(binary, targets.reshape(len(binary), self.num_samples, k), weights)
-            totals += np.abs(coefficients).sum(axis=0)
+        with Parallel(n_jobs=self.n_jobs) as parallel:  # one set of workers for every batch
+            for binary, flat, weights in batches:
+                targets = np.stack(parallel(delayed(positive_probability)(m, flat) for m in classifiers.models),
+                                   axis=1)
+                coefficients = weighted_ridge(binary, targets.reshape(len(binary), self.num_samples, k), weights)
+                totals += np.abs(coefficients).sum(axis=0)
         return totals / n
 
 
 def lime_global(classifiers: FactorClassifiers, codes: np.ndarray, seed: int, num_samples: int | None = None,
-                max_batch_values: int = 5_000_000) -> np.ndarray:
+                max_batch_values: int = 5_000_000, n_jobs: int = 1) -> np.ndarray:
     """A (d, k): the batched estimator (see the module docstring) for one set of classifiers."""
-    return LimeGlobal(codes, seed, num_samples, max_batch_values)(classifiers)
+    return LimeGlobal(codes, seed, num_samples, max_batch_values, n_jobs=n_jobs)(classifiers)

@@ -116,6 +116,7 @@ def representation_metrics(codes_train: np.ndarray, codes_valid: np.ndarray, fac
     """{'metrics': {name: value}, 'missing': {name: reason}, 'reason': None or why all are undefined, ...}.
 
     ``traverse`` runs controllability for a model that decodes its code; without it controllability is missing.
+    ``n_jobs`` processes search the factors' classifiers, refit the null's and predict LIME's perturbations.
     """
     if factors_train.shape[1] < 2:
         return undefined(f"{factors_train.shape[1]} ground-truth factor(s) kept; the metrics need at least 2")
@@ -134,7 +135,7 @@ def representation_metrics(codes_train: np.ndarray, codes_valid: np.ndarray, fac
                                          shuffle=settings["grid_shuffle"], n_jobs=n_jobs)
     seconds["classifiers"] = time.perf_counter() - started
     # one batched LIME for the run: the null's classifiers are explained on the real ones' neighbourhoods
-    explain = LimeGlobal(z_train, seed) if settings["lime"] == "batched" else \
+    explain = LimeGlobal(z_train, seed, n_jobs=n_jobs) if settings["lime"] == "batched" else \
         (lambda chosen: lime_global_literal(chosen, z_train, seed))
     metrics, missing, code_seconds, importance = score_codes(z_train, z_valid, factors_train, factors_valid,
                                                              classifiers, settings, seed, explain)
@@ -164,7 +165,7 @@ def representation_metrics(codes_train: np.ndarray, codes_valid: np.ndarray, fac
     permutations = settings["chance"]["permutations"]
 
     def null_scores(permuted_train: np.ndarray, permuted_valid: np.ndarray) -> dict[str, float]:
-        refit = refit_classifiers(classifiers, z_train, permuted_train)
+        refit = refit_classifiers(classifiers, z_train, permuted_train, n_jobs)
         scores, _, _, null_importance = score_codes(z_train, z_valid, permuted_train, permuted_valid, refit,
                                                     settings, seed, explain)
         if traverse is not None:
