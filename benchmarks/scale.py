@@ -55,7 +55,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
-import sklearn
 import torch
 import yaml
 
@@ -64,7 +63,7 @@ from disrec.config import evaluation_settings, model_settings, validate_config
 from disrec.jobs import reuse_freed_memory
 from disrec.matrices import interaction_matrix
 from disrec.metrics.accuracy import accuracy_literal, evaluate_ranking
-from disrec.metrics.classifiers import fit_factor_classifiers, importance_matrix, standardise, unchecked_fits
+from disrec.metrics.classifiers import fit_factor_classifiers, importance_matrix, standardise
 from disrec.metrics.dci import completeness, disentanglement, informativeness
 from disrec.metrics.lime_global import lime_global, lime_global_literal, lime_samples
 from disrec.metrics.shap_global import full_background, shap_global
@@ -324,8 +323,7 @@ def run_model(table: Table, size: str, model_name: str, paths: dict, matrices: d
         model.eval()
         codes = {name: user_codes(model, matrices[name], torch.device("cpu")).astype(np.float64)
                  for name in ("train", "valid_in")} if model.has_code else None
-    with unchecked_fits():  # as the evaluate job fits
-        evaluate_model(table, size, model_name, model, matrices, factors, codes, evaluation, args, literal)
+    evaluate_model(table, size, model_name, model, matrices, factors, codes, evaluation, args, literal)
 
 
 def evaluate_model(table: Table, size: str, model_name: str, model, matrices: dict, factors: dict, codes,
@@ -393,9 +391,8 @@ def evaluate_model(table: Table, size: str, model_name: str, model, matrices: di
     table.run(size, model_name, "shap", lambda: shap_global(classifiers, z_train), scale=factor_scale,
               note=part_note)
     if literal:
-        with sklearn.config_context(skip_parameter_validation=False):  # the library's defaults, checks included
-            literal_stages(table, size, model_name, classifiers, z_train, z_valid, factors, part, evaluation, seed,
-                           args.threads, samples)
+        literal_stages(table, size, model_name, classifiers, z_train, z_valid, factors, part, evaluation, seed,
+                       args.threads, samples)
 
 
 def start_workers(processes: int) -> None:

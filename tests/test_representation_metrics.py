@@ -6,15 +6,13 @@ import math
 import numpy as np
 import pytest
 import shap
-import sklearn
 from lime.lime_base import LimeBase
 from sklearn.linear_model import Ridge
 
 from disrec.codes import undefined_code_reason
 from disrec.metrics import CODE_METRICS
-from disrec.metrics import classifiers as classifiers_module
 from disrec.metrics.attribution import attribution_score
-from disrec.metrics.classifiers import fit_factor_classifiers, standardise, unchecked_fits
+from disrec.metrics.classifiers import fit_factor_classifiers, standardise
 from disrec.metrics.dci import completeness, disentanglement
 from disrec.metrics.lime_global import (
     LimeGlobal,
@@ -392,18 +390,3 @@ def test_factors_searched_in_parallel_give_the_same_classifiers():
     for a, b in zip(one.models, two.models):
         assert np.array_equal(a.predict_proba(z), b.predict_proba(z))
 
-
-def test_fits_without_scikit_learns_parameter_checks_are_the_same_and_reach_the_search_workers():
-    codes, factors = planted_codes("entangled", n=120, d=4, k=2, seed=3)
-    z = standardise(codes)
-    grid = {"n_estimators": [5, 10], "max_depth": [1, 2]}
-    checked = fit_factor_classifiers(z, factors, z, factors, kind="gbt", grid=grid, seed=2)
-    with unchecked_fits():
-        unchecked = fit_factor_classifiers(z, factors, z, factors, kind="gbt", grid=grid, seed=2, n_jobs=2)
-        seen = classifiers_module.Parallel(n_jobs=2)(
-            classifiers_module.delayed(sklearn.get_config)() for _ in range(2))
-    assert all(config["skip_parameter_validation"] for config in seen)
-    assert not sklearn.get_config()["skip_parameter_validation"]
-    assert checked.best_params == unchecked.best_params and checked.cv_scores == unchecked.cv_scores
-    for a, b in zip(checked.models, unchecked.models):
-        assert np.array_equal(a.predict_proba(z), b.predict_proba(z))

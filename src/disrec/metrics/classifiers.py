@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sklearn import config_context
 from sklearn.base import ClassifierMixin, clone
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
@@ -35,23 +34,13 @@ def standardise(codes: np.ndarray) -> np.ndarray:
     return (codes - codes.mean(axis=0)) / codes.std(axis=0)
 
 
-def unchecked_fits():
-    """A context in which scikit-learn skips its parameter checks (including in the search's worker processes).
-
-    A boosting fit checks the parameters of each of its trees, about a tenth of an evaluation's time; the
-    values come from the config, which ``search_problems`` checks before any job, and from this code.
-    Only checks are skipped: the fits are the same."""
-    return config_context(skip_parameter_validation=True)
-
-
 # Scorers computed from predicted labels, for which a staged grid search can score boosting stages.
 LABEL_SCORERS = {"accuracy": accuracy_score, "balanced_accuracy": balanced_accuracy_score, "f1": f1_score}
 
 
 def search_problems(grids: dict[str, dict[str, list]], scoring: str) -> list[str]:
     """Grid parameters that a classifier does not take, values it rejects and a scorer scikit-learn does not
-    know, as config problems (found before any evaluate job rather than inside one: evaluate jobs fit with
-    scikit-learn's own parameter checks off, see ``unchecked_fits``)."""
+    know, as config problems (found before any evaluate job rather than inside one)."""
     problems = []
     for kind, grid in grids.items():
         estimator = CLASSIFIERS[kind](0)

@@ -12,7 +12,6 @@ import scipy.sparse as sp
 from disrec.matrices import interaction_matrix
 from disrec.metrics import accuracy_names
 from disrec.metrics.accuracy import evaluate_ranking
-from disrec.metrics.classifiers import unchecked_fits
 from disrec.metrics.controllability import Traverser
 from disrec.metrics.representation import Traverse, metric_names, representation_metrics, undefined
 from disrec.models import Recommender, load_trained_model
@@ -67,11 +66,10 @@ def evaluate_run(dataset: str, model_name: str, evaluation: dict[str, Any], seed
             names = [c for c in train_factors.columns if c != "user"]
             codes = train_codes.drop(columns="user").to_numpy()
             concepts = read_parquet(item_concepts).sort_values("item")[names].to_numpy().astype(bool)
-            with unchecked_fits():  # the config's grids and probes were checked when it was read
-                representation = representation_metrics(
-                    codes, valid_codes.drop(columns="user").to_numpy(), train_factors[names].to_numpy(),
-                    valid_factors[names].to_numpy(), names, evaluation, seed, n_jobs=threads,
-                    traverse=traversal_of(model, train, concepts, codes, evaluation["controllability"]))
+            representation = representation_metrics(
+                codes, valid_codes.drop(columns="user").to_numpy(), train_factors[names].to_numpy(),
+                valid_factors[names].to_numpy(), names, evaluation, seed, n_jobs=threads,
+                traverse=traversal_of(model, train, concepts, codes, evaluation["controllability"]))
         metrics = {name: accuracy[name] for name in accuracy_names(evaluation["ks"])}
         metrics.update(representation["metrics"])
         seconds.update(representation["seconds"])
