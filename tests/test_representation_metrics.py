@@ -389,4 +389,3 @@ def test_factors_searched_in_parallel_give_the_same_classifiers():
     assert one.notes == two.notes and one.notes[0].startswith("factor 2:")
     for a, b in zip(one.models, two.models):
         assert np.array_equal(a.predict_proba(z), b.predict_proba(z))
-

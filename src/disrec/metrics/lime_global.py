@@ -97,8 +97,8 @@ class LimeGlobal:
     next classifiers: the permutation null's refit classifiers are explained on
     the same neighbourhoods a fresh explainer would draw. Above that size each
     call draws them again, with the same result. With ``n_jobs`` > 1 the
-    classifiers predict a batch's perturbations in that many processes (most of
-    the time at scale; the same numbers).
+    classifiers predict each batch's perturbations (most of LIME's time at
+    scale) in that many processes, with the same numbers.
     """
 
     def __init__(self, codes: np.ndarray, seed: int, num_samples: int | None = None,
