@@ -14,8 +14,8 @@ evaluation settings (the study's 108-point classifier grid, accuracy scorer,
 Stages that would run for hours are measured on a part and scaled, and the
 table says so: representation stages on ``--factors`` of the factors (scaled
 by the factor count: each factor is searched, fit and explained alone; the
-classifier search runs on ``--threads`` processes as an evaluate job with that
-many threads does, and is scaled by its rounds of factors per process),
+classifier search and SHAP run on ``--threads`` processes as an evaluate job with
+that many threads does, and are scaled by their rounds of factors per process),
 LIME on ``--lime-users`` users for every factor (the measured factors'
 classifiers stand in for the others, predicting on ``--threads`` processes;
 scaled by the user count, with the number of perturbations of the full size: a
@@ -362,7 +362,7 @@ def evaluate_model(table: Table, size: str, model_name: str, model, matrices: di
     part_note = (f"{len(part)} of {k} factors, scaled" if len(part) < k else "") + user_note
     z_train, z_valid = standardise(codes["train"]), standardise(codes["valid_in"])
     seed, kind = args.seed, evaluation["classifier"]
-    # an evaluate job with N threads searches the factors on N processes: scaled by rounds of factors per process
+    # an evaluate job with N threads searches and explains the factors on N processes: scaled by rounds of factors
     processes = min(args.threads, len(part))
     rounds = math.ceil(k / args.threads) / math.ceil(len(part) / processes)
     search_note = f"{len(part)} of {k} factors on {processes} process(es), scaled to {k} on {args.threads}{user_note}"
@@ -388,8 +388,8 @@ def evaluate_model(table: Table, size: str, model_name: str, model, matrices: di
               scale=n_users / lime_users, estimate_gib=lime_gib,
               note=f"{lime_users} users x {k} factors ({len(part)} measured factor(s)' classifiers for all), "
                    f"{samples} samples each, scaled")
-    table.run(size, model_name, "shap", lambda: shap_global(classifiers, z_train), scale=factor_scale,
-              note=part_note)
+    table.run(size, model_name, "shap", lambda: shap_global(classifiers, z_train, processes),
+              scale=rounds * user_scale, note=search_note)
     if literal:
         literal_stages(table, size, model_name, classifiers, z_train, z_valid, factors, part, evaluation, seed,
                        args.threads, samples)
@@ -406,14 +406,16 @@ def start_workers(processes: int) -> None:
 
 def literal_stages(table: Table, size: str, model_name: str, classifiers, z_train, z_valid, factors, part,
                    evaluation, seed, threads, samples) -> None:
-    """The library recipe of each representation stage, on one factor and a user sample where it is slow; its
-    search is scaled as if spread over ``threads`` processes like ours (e.g. GridSearchCV(n_jobs=threads))."""
+    """The library recipe of each representation stage, on one factor and a user sample where it is slow,
+    scaled to every factor spread over ``threads`` processes as ours are (GridSearchCV(n_jobs=threads), one
+    process per factor for LIME and SHAP)."""
     import shap
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.model_selection import GridSearchCV
 
     n_users, k = len(z_train), factors["train"].shape[1]
-    kind = evaluation["classifier"]
+    kind, rounds = evaluation["classifier"], math.ceil(k / threads)
+    spread = f"scaled to {k} on {threads} process(es)"
 
     def grid_search():
         search = GridSearchCV(GradientBoostingClassifier(random_state=seed), evaluation["grids"][kind],
@@ -422,8 +424,8 @@ def literal_stages(table: Table, size: str, model_name: str, classifiers, z_trai
         GradientBoostingClassifier(random_state=seed, **search.best_params_).fit(z_train, factors["train"][:, part[0]])
         return search.best_params_
 
-    chosen = table.run(size, model_name, "classif./lit", grid_search, scale=math.ceil(k / threads),
-                       note=f"GridSearchCV on 1 of {k} factors, scaled to {k} on {threads} process(es)")
+    chosen = table.run(size, model_name, "classif./lit", grid_search, scale=rounds,
+                       note=f"GridSearchCV on 1 of {k} factors, {spread}")
     same = "same" if chosen == classifiers.best_params[0] else "DIFFERENT"
     table.rows[-1]["note"] += f"; {same} choice as the staged search"
     print(f"{'':<32} ^ {same} hyperparameters as the staged search", flush=True)
@@ -432,13 +434,13 @@ def literal_stages(table: Table, size: str, model_name: str, classifiers, z_trai
     lime_users = 20
     rows = z_train[:lime_users]
     table.run(size, model_name, "lime/lit", lambda: lime_global_literal(one, rows, seed, num_samples=samples),
-              scale=k * n_users / lime_users,
-              note=f"explain_instance for {lime_users} users x 1 factor, {samples} samples, scaled")
+              scale=rounds * n_users / lime_users,
+              note=f"explain_instance for {lime_users} users x 1 factor, {samples} samples, users and {spread}")
     shap_users = 100
     table.run(size, model_name, "shap/lit", lambda: shap.TreeExplainer(
         one.models[0], full_background(z_train), feature_perturbation="interventional").shap_values(
-        z_train[:shap_users]), scale=k * n_users / shap_users,
-        note=f"TreeExplainer, all {n_users} rows as background, {shap_users} users x 1 factor, scaled")
+        z_train[:shap_users]), scale=rounds * n_users / shap_users,
+        note=f"TreeExplainer, all {n_users} rows as background, {shap_users} users x 1 factor, users and {spread}")
 
 
 def study_medians(folder: str | None) -> dict[str, float]:

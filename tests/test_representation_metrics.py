@@ -326,7 +326,7 @@ def test_the_null_refits_the_searched_classifiers_on_permuted_factors():
         assert metrics[f"{metric}_normalised"] > 0.8, metric
     again = representation_metrics(codes, valid_codes, factors, valid_factors, list("ABCD"), settings,
                                    seed=0, n_jobs=2)["metrics"]
-    # seeded permutations: the same null every time, and in parallel processes (search, LIME, the null's
+    # seeded permutations: the same null every time, and in parallel processes (search, LIME, SHAP, the null's
     # refits) the same numbers as in one (NaN == NaN)
     np.testing.assert_equal(again, metrics)
 

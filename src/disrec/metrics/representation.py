@@ -60,9 +60,10 @@ Explain = Callable[[FactorClassifiers], np.ndarray]
 
 def score_codes(z_train: np.ndarray, z_valid: np.ndarray, factors_train: np.ndarray, factors_valid: np.ndarray,
                 classifiers: FactorClassifiers, settings: dict[str, Any], seed: int,
-                explain: Explain) -> tuple[dict[str, float], dict[str, str], dict[str, float], np.ndarray]:
+                explain: Explain, n_jobs: int = 1) -> tuple[dict[str, float], dict[str, str], dict[str, float],
+                                                            np.ndarray]:
     """The code metrics (CODE_METRICS) of standardised codes, why any is NaN, their seconds, and the importance
-    matrix."""
+    matrix; SHAP explains the factors in ``n_jobs`` processes."""
     seconds, missing = {}, {}
     started = time.perf_counter()
     importance = importance_matrix(classifiers)
@@ -72,7 +73,7 @@ def score_codes(z_train: np.ndarray, z_valid: np.ndarray, factors_train: np.ndar
         missing["disentanglement"] = missing["completeness"] = "every importance is 0 (no classifier uses a code)"
     seconds["dci"] = time.perf_counter() - started
 
-    attribution = {"lime": lambda: explain(classifiers), "shap": lambda: shap_global(classifiers, z_train)}
+    attribution = {"lime": lambda: explain(classifiers), "shap": lambda: shap_global(classifiers, z_train, n_jobs)}
     for name, attribute in attribution.items():
         started = time.perf_counter()
         matrix = attribute()
@@ -116,7 +117,8 @@ def representation_metrics(codes_train: np.ndarray, codes_valid: np.ndarray, fac
     """{'metrics': {name: value}, 'missing': {name: reason}, 'reason': None or why all are undefined, ...}.
 
     ``traverse`` runs controllability for a model that decodes its code; without it controllability is missing.
-    ``n_jobs`` processes search the factors' classifiers, refit the null's and predict LIME's perturbations.
+    ``n_jobs`` processes search the factors' classifiers, refit the null's, predict LIME's perturbations and
+    compute SHAP per factor.
     """
     if factors_train.shape[1] < 2:
         return undefined(f"{factors_train.shape[1]} ground-truth factor(s) kept; the metrics need at least 2")
@@ -138,7 +140,7 @@ def representation_metrics(codes_train: np.ndarray, codes_valid: np.ndarray, fac
     explain = LimeGlobal(z_train, seed, n_jobs=n_jobs) if settings["lime"] == "batched" else \
         (lambda chosen: lime_global_literal(chosen, z_train, seed))
     metrics, missing, code_seconds, importance = score_codes(z_train, z_valid, factors_train, factors_valid,
-                                                             classifiers, settings, seed, explain)
+                                                             classifiers, settings, seed, explain, n_jobs)
     seconds.update(code_seconds)
 
     samples, dims = lime_samples(len(z_train)), z_train.shape[1]
@@ -167,7 +169,7 @@ def representation_metrics(codes_train: np.ndarray, codes_valid: np.ndarray, fac
     def null_scores(permuted_train: np.ndarray, permuted_valid: np.ndarray) -> dict[str, float]:
         refit = refit_classifiers(classifiers, z_train, permuted_train, n_jobs)
         scores, _, _, null_importance = score_codes(z_train, z_valid, permuted_train, permuted_valid, refit,
-                                                    settings, seed, explain)
+                                                    settings, seed, explain, n_jobs)
         if traverse is not None:
             scores["controllability"] = traverse(null_importance, permuted_train).score
         return scores

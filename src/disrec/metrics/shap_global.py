@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.utils.parallel import Parallel, delayed  # they carry scikit-learn's config into workers
 
 from disrec.metrics.classifiers import FactorClassifiers
 from disrec.metrics.tree_shap import gbt_shap_values
@@ -48,6 +49,11 @@ def shap_values(model, codes: np.ndarray) -> np.ndarray:
     return values[..., 1] if values.ndim == 3 else values
 
 
-def shap_global(classifiers: FactorClassifiers, codes: np.ndarray) -> np.ndarray:
-    """A (d, k)."""
-    return np.stack([np.abs(shap_values(m, codes)).mean(axis=0) for m in classifiers.models], axis=1)
+def mean_absolute_shap(model, codes: np.ndarray) -> np.ndarray:
+    return np.abs(shap_values(model, codes)).mean(axis=0)
+
+
+def shap_global(classifiers: FactorClassifiers, codes: np.ndarray, n_jobs: int = 1) -> np.ndarray:
+    """A (d, k), the factors explained in ``n_jobs`` processes."""
+    return np.stack(Parallel(n_jobs=n_jobs)(delayed(mean_absolute_shap)(m, codes) for m in classifiers.models),
+                    axis=1)
