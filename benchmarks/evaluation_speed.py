@@ -96,12 +96,13 @@ def main() -> None:
                                scoring=evaluation["grid_scoring"], n_jobs=args.threads)
 
     def literal_classifiers():
-        """GridSearchCV per factor on valid_in, then the chosen model fit on train."""
+        """GridSearchCV per factor on valid_in, then the chosen model fit on train; on as many processes as
+        our search (``n_jobs``), so the two compare like for like."""
         folds = StratifiedKFold(2, shuffle=True, random_state=seed)
         chosen = []
         for j in range(factors["train"].shape[1]):
             search = GridSearchCV(GradientBoostingClassifier(random_state=seed), evaluation["grids"]["gbt"],
-                                  scoring=evaluation["grid_scoring"], cv=folds, refit=False)
+                                  scoring=evaluation["grid_scoring"], cv=folds, refit=False, n_jobs=args.threads)
             search.fit(z_valid, factors["valid_in"][:, j])
             GradientBoostingClassifier(random_state=seed, **search.best_params_).fit(z_train, factors["train"][:, j])
             chosen.append(search.best_params_)
