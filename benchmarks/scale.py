@@ -30,6 +30,11 @@ one-time start-up costs) unless the size has at most
 20 ms during each stage; a stage whose estimated memory exceeds
 ``--memory-gib`` is reported as skipped before it starts.
 
+On ``--whole-job-sizes`` an evaluate job's representation metrics also run whole, as the pipeline
+runs them (``representation_metrics``: every factor and user, on ``--threads`` processes), which adds
+to the study's metrics above what this pipeline computes beyond them: MIG, SAP, modularity, DCI-ES
+explicitness, controllability and the null of ``evaluation.chance.permutations`` factor permutations.
+
 On ``--literal-sizes`` the same stages run once more with the literal library
 recipe (GridSearchCV, one ``lime`` explain_instance per user and factor,
 ``shap.TreeExplainer`` with the whole background, a per-user accuracy loop), on
@@ -66,9 +71,11 @@ from disrec.metrics.accuracy import accuracy_literal, evaluate_ranking
 from disrec.metrics.classifiers import fit_factor_classifiers, importance_matrix, standardise
 from disrec.metrics.dci import completeness, disentanglement, informativeness
 from disrec.metrics.lime_global import lime_global, lime_global_literal, lime_samples
+from disrec.metrics.representation import representation_metrics
 from disrec.metrics.shap_global import full_background, shap_global
 from disrec.models import build_model
 from disrec.steps.data import build_user_factors, prepare_dataset, split_dataset
+from disrec.steps.evaluate import traversal_of
 from disrec.steps.train import train_run
 from disrec.storage import read_parquet
 from disrec.training import train
@@ -220,6 +227,7 @@ def main() -> None:
                         help="train gradient models as the train job does (early stopping) up to this many users")
     parser.add_argument("--train-sample-users", type=int, default=6_040)
     parser.add_argument("--max-epochs", type=int, default=None, help="cap on the paper's max_epochs (500)")
+    parser.add_argument("--whole-job-sizes", default="", help="sizes whose representation metrics also run whole")
     parser.add_argument("--literal-sizes", default="ml1m")
     parser.add_argument("--literal-model", default="multivae")
     parser.add_argument("--memory-gib", type=float, default=24.0)
@@ -256,6 +264,8 @@ def main() -> None:
                         for name in ("train", "valid_in", "test_out")}
             factors = {name: read_parquet(paths[f"factors_{name}"]).drop(columns="user").to_numpy()
                        for name in ("train", "valid_in")}
+            factor_names = [c for c in read_parquet(paths["factors_train"]).columns if c != "user"]
+            concepts = read_parquet(paths["item_concepts"]).sort_values("item")[factor_names].to_numpy().astype(bool)
             k = factors["train"].shape[1]
             table.add(size, "-", "shape", None, None,  # a line of information, not a stage
                       f"{n_users} users x {n_items} items, {matrices['train'].nnz + matrices['test_out'].nnz} "
@@ -263,7 +273,8 @@ def main() -> None:
             for model_name in args.models.split(","):
                 run_model(table, size, model_name, paths, matrices, factors, config, evaluation, training, args,
                           folder, n_users, n_items,
-                          literal=size in args.literal_sizes.split(",") and model_name == args.literal_model)
+                          literal=size in args.literal_sizes.split(",") and model_name == args.literal_model,
+                          whole_job=(factor_names, concepts) if size in args.whole_job_sizes.split(",") else None)
     summarise(table.rows, sizes, args.models.split(","), args)
     if args.json:
         Path(args.json).write_text("".join(json.dumps(row) + "\n" for row in table.rows))
@@ -276,7 +287,7 @@ def _grid_points(grid: dict) -> list:
 
 def run_model(table: Table, size: str, model_name: str, paths: dict, matrices: dict, factors: dict, config: dict,
               evaluation: dict, training: dict, args, folder: Path, n_users: int, n_items: int,
-              literal: bool) -> None:
+              literal: bool, whole_job: tuple[list[str], np.ndarray] | None) -> None:
     settings = model_settings(config, "ml1m", model_name)  # the paper config has no per-dataset models
     if args.max_epochs and "max_epochs" in settings:
         settings = {**settings, "max_epochs": min(settings["max_epochs"], args.max_epochs)}
@@ -324,6 +335,23 @@ def run_model(table: Table, size: str, model_name: str, paths: dict, matrices: d
         codes = {name: user_codes(model, matrices[name], torch.device("cpu")).astype(np.float64)
                  for name in ("train", "valid_in")} if model.has_code else None
     evaluate_model(table, size, model_name, model, matrices, factors, codes, evaluation, args, literal)
+    if whole_job is not None and codes is not None:
+        representation_whole(table, size, model_name, model, matrices["train"], factors, codes, evaluation, args,
+                             *whole_job)
+
+
+def representation_whole(table: Table, size: str, model_name: str, model, train_matrix, factors: dict, codes: dict,
+                         evaluation: dict, args, factor_names: list[str], concepts: np.ndarray) -> None:
+    """An evaluate job's representation metrics, unsampled: the pipeline's own function on every factor and
+    user with the job's processes; the note splits its time as evaluation.json does."""
+    traverse = traversal_of(model, train_matrix, concepts, codes["train"], evaluation["controllability"])
+    result = table.run(size, model_name, "job metrics", lambda: representation_metrics(
+        codes["train"], codes["valid_in"], factors["train"], factors["valid_in"], factor_names, evaluation,
+        args.seed, n_jobs=args.threads, traverse=traverse),
+        note=f"representation_metrics whole on {args.threads} process(es), "
+             f"{evaluation['chance']['permutations']} null permutation(s)")
+    table.rows[-1]["note"] += ": " + ", ".join(f"{name} {value:.0f}" for name, value in result["seconds"].items())
+    print(f"{'':<32} ^ {table.rows[-1]['note']}", flush=True)
 
 
 def evaluate_model(table: Table, size: str, model_name: str, model, matrices: dict, factors: dict, codes,
@@ -479,6 +507,14 @@ def summarise(rows: list[dict], sizes: list[str], models: list[str], args) -> No
             cells.append(f"{_fmt(trained):>13} {_fmt(sum(evaluated) if evaluated else None):>12}")
         print(f"{model:<10} " + " ".join(cells))
 
+    jobs = [(r["size"], r["model"], r["seconds"]) for r in rows if r["stage"] == "job metrics"]
+    if jobs:
+        print("\n# an evaluate job whole: accuracy + representation metrics as the pipeline computes them")
+        for size, model, whole in jobs:
+            accuracy = seconds(size, model, "accuracy") or 0.0
+            study_part = sum(v for v in (seconds(size, model, stage) for stage in evaluation_stages) if v is not None)
+            print(f"{size:<7} {model:<10} {accuracy + whole:>8.1f} s (the study's metrics alone: {study_part:.1f} s)")
+
     print("\n# growth exponent in users (least squares of log seconds on log users over the sizes run)")
     stages = ["data", "train", "train/epoch", *evaluation_stages]
     for model in ["-", *models]:
@@ -517,9 +553,14 @@ def summarise(rows: list[dict], sizes: list[str], models: list[str], args) -> No
             evaluated = sum(v for v in (seconds("ml1m", model, s) for s in evaluation_stages) if v is not None)
             trained, per_epoch = seconds("ml1m", model, "train"), seconds("ml1m", model, "train/epoch")
             study = medians[model]
+            whole = seconds("ml1m", model, "job metrics")
             if trained is not None:
                 print(f"{model:<10} study {study:>7.0f} s  ours {trained + evaluated:>7.1f} s (training "
                       f"{trained:.1f}, evaluation {evaluated:.1f}): {(trained + evaluated) / study:.2f} of the study's")
+                if whole is not None:
+                    job = trained + (seconds("ml1m", model, "accuracy") or 0.0) + whole
+                    print(f"{'':<10} with the evaluate job whole (this pipeline's metrics and nulls) {job:.1f} s: "
+                          f"{job / study:.2f} of the study's")
             elif per_epoch is not None:
                 within = (f"under the study's time up to {(study - evaluated) / per_epoch:.0f} epochs (selection "
                           f"and final fit together)" if evaluated < study else "evaluation alone takes longer")

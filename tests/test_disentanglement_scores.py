@@ -150,3 +150,13 @@ def test_explicitness_reads_its_probes_from_classifiers_whose_first_stages_are_t
     # a holding classifier is read, not refit: one fit on other labels gives another curve
     other = classifiers(y_train[:, ::-1], n_estimators=40, max_depth=2)
     assert explicitness(z_train, y_train, z_valid, y_valid, stages=20, seed=3, fitted=other) != fresh
+
+
+def test_explicitness_on_several_processes_is_the_same_per_factor():
+    z_train, y_train = known_codes("rotated", n=300)
+    z_valid, y_valid = known_codes("rotated", n=300, seed=1)
+    y_train[:, 0] = 1  # one class only: NaN, left out of the mean, in either case
+    one = explicitness(z_train, y_train, z_valid, y_valid, stages=10, seed=3)
+    two = explicitness(z_train, y_train, z_valid, y_valid, stages=10, seed=3, n_jobs=2)
+    assert np.isnan(one[1][0]) and np.isnan(two[1][0])
+    assert one[0] == two[0] and one[1][1:] == two[1][1:]

@@ -33,6 +33,7 @@ from itertools import islice
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.ensemble import GradientBoostingClassifier
+from sklearn.utils.parallel import Parallel, delayed
 
 
 def probe(stages: int, learning_rate: float, max_depth: int, seed: int) -> GradientBoostingClassifier:
@@ -82,25 +83,30 @@ def explicitness_from_curve(curve: np.ndarray, baseline: float = 0.5, lowest: fl
     return float(1.0 - area / (baseline - lowest))
 
 
+def factor_explicitness(codes_train: np.ndarray, labels_train: np.ndarray, codes_valid: np.ndarray,
+                        labels_valid: np.ndarray, fitted: ClassifierMixin | None, **probe_settings) -> float:
+    """E_j of one factor; NaN when it has one class only in train or valid."""
+    if len(np.unique(labels_train)) < 2 or len(np.unique(labels_valid)) < 2:
+        return float("nan")
+    return explicitness_from_curve(loss_capacity_curve(codes_train, labels_train, codes_valid, labels_valid,
+                                                       fitted=fitted, **probe_settings))
+
+
 def explicitness(codes_train: np.ndarray, factors_train: np.ndarray, codes_valid: np.ndarray,
                  factors_valid: np.ndarray, *, stages: int = 50, learning_rate: float = 0.1, max_depth: int = 2,
-                 seed: int = 0, fitted: list[ClassifierMixin] | None = None) -> tuple[float, list[float]]:
+                 seed: int = 0, fitted: list[ClassifierMixin] | None = None,
+                 n_jobs: int = 1) -> tuple[float, list[float]]:
     """(mean E_j, [E_j per factor]) of codes (n users, d) for binary factors (n users, k).
 
     A factor with one class only in train or valid gets NaN and is left out of the mean. ``fitted``: one
     classifier per factor fit on these train codes and that factor (the factor classifiers), whose first
-    stages replace the probe's fit where they are the probe.
+    stages replace the probe's fit where they are the probe. ``n_jobs`` processes probe the factors.
     """
-    per_factor = []
-    for j in range(factors_train.shape[1]):
-        y_train, y_valid = factors_train[:, j], factors_valid[:, j]
-        if len(np.unique(y_train)) < 2 or len(np.unique(y_valid)) < 2:
-            per_factor.append(float("nan"))
-            continue
-        curve = loss_capacity_curve(codes_train, y_train, codes_valid, y_valid, stages=stages,
-                                    learning_rate=learning_rate, max_depth=max_depth, seed=seed,
-                                    fitted=fitted[j] if fitted else None)
-        per_factor.append(explicitness_from_curve(curve))
+    settings = {"stages": stages, "learning_rate": learning_rate, "max_depth": max_depth, "seed": seed}
+    per_factor = Parallel(n_jobs=n_jobs)(
+        delayed(factor_explicitness)(codes_train, factors_train[:, j], codes_valid, factors_valid[:, j],
+                                     fitted[j] if fitted else None, **settings)
+        for j in range(factors_train.shape[1]))
     values = np.asarray(per_factor)
     score = float(np.nanmean(values)) if np.isfinite(values).any() else float("nan")
     return score, per_factor

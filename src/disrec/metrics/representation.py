@@ -63,7 +63,7 @@ def score_codes(z_train: np.ndarray, z_valid: np.ndarray, factors_train: np.ndar
                 explain: Explain, n_jobs: int = 1) -> tuple[dict[str, float], dict[str, str], dict[str, float],
                                                             np.ndarray]:
     """The code metrics (CODE_METRICS) of standardised codes, why any is NaN, their seconds, and the importance
-    matrix; SHAP explains the factors in ``n_jobs`` processes."""
+    matrix; SHAP and the explicitness probes take the factors on ``n_jobs`` processes."""
     seconds, missing = {}, {}
     started = time.perf_counter()
     importance = importance_matrix(classifiers)
@@ -92,7 +92,8 @@ def score_codes(z_train: np.ndarray, z_valid: np.ndarray, factors_train: np.ndar
 
     started = time.perf_counter()
     metrics["explicitness"], _ = explicitness(z_train, factors_train, z_valid, factors_valid,
-                                              **settings["explicitness"], seed=seed, fitted=classifiers.models)
+                                              **settings["explicitness"], seed=seed, fitted=classifiers.models,
+                                              n_jobs=n_jobs)
     seconds["explicitness"] = time.perf_counter() - started
     return {name: metrics[name] for name in CODE_METRICS}, missing, seconds, importance
 
@@ -118,7 +119,7 @@ def representation_metrics(codes_train: np.ndarray, codes_valid: np.ndarray, fac
 
     ``traverse`` runs controllability for a model that decodes its code; without it controllability is missing.
     ``n_jobs`` processes search the factors' classifiers, refit the null's, predict LIME's perturbations and
-    compute SHAP per factor.
+    compute SHAP and the explicitness probes per factor.
     """
     if factors_train.shape[1] < 2:
         return undefined(f"{factors_train.shape[1]} ground-truth factor(s) kept; the metrics need at least 2")
