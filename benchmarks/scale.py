@@ -30,10 +30,11 @@ one-time start-up costs) unless the size has at most
 20 ms during each stage; a stage whose estimated memory exceeds
 ``--memory-gib`` is reported as skipped before it starts.
 
-On ``--whole-job-sizes`` an evaluate job's representation metrics also run whole, as the pipeline
-runs them (``representation_metrics``: every factor and user, on ``--threads`` processes), which adds
-to the study's metrics above what this pipeline computes beyond them: MIG, SAP, modularity, DCI-ES
-explicitness, controllability and the null of ``evaluation.chance.permutations`` factor permutations.
+On ``--whole-job-sizes`` the evaluate job's representation metrics also run whole, as the pipeline
+runs them (``representation_metrics`` on every factor and user with ``--threads`` processes): the
+study's metrics and what the pipeline computes beyond them (MIG, SAP, modularity, DCI-ES explicitness,
+controllability, and the null of ``evaluation.chance.permutations`` factor permutations). The summary
+then takes the study's metrics from that run rather than from the scaled stages.
 
 On ``--literal-sizes`` the same stages run once more with the literal library
 recipe (GridSearchCV, one ``lime`` explain_instance per user and factor,
@@ -350,6 +351,7 @@ def representation_whole(table: Table, size: str, model_name: str, model, train_
         args.seed, n_jobs=args.threads, traverse=traverse),
         note=f"representation_metrics whole on {args.threads} process(es), "
              f"{evaluation['chance']['permutations']} null permutation(s)")
+    table.rows[-1]["parts"] = result["seconds"]
     table.rows[-1]["note"] += ": " + ", ".join(f"{name} {value:.0f}" for name, value in result["seconds"].items())
     print(f"{'':<32} ^ {table.rows[-1]['note']}", flush=True)
 
@@ -507,13 +509,25 @@ def summarise(rows: list[dict], sizes: list[str], models: list[str], args) -> No
             cells.append(f"{_fmt(trained):>13} {_fmt(sum(evaluated) if evaluated else None):>12}")
         print(f"{model:<10} " + " ".join(cells))
 
-    jobs = [(r["size"], r["model"], r["seconds"]) for r in rows if r["stage"] == "job metrics"]
+    def whole_job(size, model):
+        return next((r for r in rows if (r["size"], r["model"], r["stage"]) == (size, model, "job metrics")), None)
+
+    def study_metrics(size, model):
+        """Seconds of the study's metrics: from the whole job where it ran, else the (scaled) stages."""
+        job = whole_job(size, model)
+        if job is not None:
+            return (seconds(size, model, "accuracy") or 0.0) + sum(job["parts"].get(stage, 0.0) for stage in
+                                                                   ("classifiers", "dci", "lime", "shap"))
+        return sum(v for v in (seconds(size, model, stage) for stage in evaluation_stages) if v is not None)
+
+    jobs = [r for r in rows if r["stage"] == "job metrics"]
     if jobs:
         print("\n# an evaluate job whole: accuracy + representation metrics as the pipeline computes them")
-        for size, model, whole in jobs:
+        for job in jobs:
+            size, model = job["size"], job["model"]
             accuracy = seconds(size, model, "accuracy") or 0.0
-            study_part = sum(v for v in (seconds(size, model, stage) for stage in evaluation_stages) if v is not None)
-            print(f"{size:<7} {model:<10} {accuracy + whole:>8.1f} s (the study's metrics alone: {study_part:.1f} s)")
+            print(f"{size:<7} {model:<10} {accuracy + job['seconds']:>8.1f} s (the study's metrics alone: "
+                  f"{study_metrics(size, model):.1f} s)")
 
     print("\n# growth exponent in users (least squares of log seconds on log users over the sizes run)")
     stages = ["data", "train", "train/epoch", *evaluation_stages]
@@ -550,7 +564,7 @@ def summarise(rows: list[dict], sizes: list[str], models: list[str], args) -> No
         for model in models:
             if model not in medians:
                 continue
-            evaluated = sum(v for v in (seconds("ml1m", model, s) for s in evaluation_stages) if v is not None)
+            evaluated = study_metrics("ml1m", model)
             trained, per_epoch = seconds("ml1m", model, "train"), seconds("ml1m", model, "train/epoch")
             study = medians[model]
             whole = seconds("ml1m", model, "job metrics")
