@@ -12,7 +12,7 @@ from sklearn.linear_model import Ridge
 from disrec.codes import undefined_code_reason
 from disrec.metrics import CODE_METRICS
 from disrec.metrics.attribution import attribution_score
-from disrec.metrics.classifiers import fit_factor_classifiers, standardise
+from disrec.metrics.classifiers import fit_factor_classifiers, importance_matrix, standardise
 from disrec.metrics.dci import completeness, disentanglement
 from disrec.metrics.lime_global import (
     LimeGlobal,
@@ -329,6 +329,24 @@ def test_the_null_refits_the_searched_classifiers_on_permuted_factors():
     # seeded permutations: the same null every time, and in parallel processes (search, LIME, SHAP, the null's
     # refits) the same numbers as in one (NaN == NaN)
     np.testing.assert_equal(again, metrics)
+
+
+def test_scikit_learns_checks_are_skipped_only_inside_and_change_no_number():
+    """representation_metrics turns off scikit-learn's input and parameter checks for its own fits: the
+    classifiers and scores are those fit with the checks on, and the caller's configuration is left as it was."""
+    import sklearn
+
+    codes, factors = planted_codes("entangled", n=200)
+    valid_codes, valid_factors = planted_codes("entangled", n=200, seed=1)
+    settings = {**SETTINGS, "chance": {"permutations": 0}}
+    result = representation_metrics(codes, valid_codes, factors, valid_factors, list("ABCD"), settings, seed=0)
+    assert not sklearn.get_config()["skip_parameter_validation"] and not sklearn.get_config()["assume_finite"]
+    z = standardise(codes)
+    checked = fit_factor_classifiers(z, factors, standardise(valid_codes), valid_factors, kind="gbt",
+                                     grid=settings["grids"]["gbt"], seed=0, scoring=settings["grid_scoring"],
+                                     n_folds=settings["grid_folds"], shuffle=settings["grid_shuffle"])
+    np.testing.assert_array_equal(result["importance"], importance_matrix(checked))
+    assert result["metrics"]["shap"] == attribution_score(shap_global(checked, z))
 
 
 def test_nearly_identical_attribution_columns_score_zero_not_nan():
