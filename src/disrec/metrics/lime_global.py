@@ -93,10 +93,11 @@ class LimeGlobal:
     """The batched estimator on one set of codes and seed, for any classifiers on those codes.
 
     LIME's neighbourhoods and their kernel weights depend on the codes and the
-    seed only, so they are drawn once and kept (up to ``max_kept_bytes``) for the
-    next classifiers: the permutation null's refit classifiers are explained on
-    the same neighbourhoods a fresh explainer would draw. Above that size each
-    call draws them again, with the same result. With ``n_jobs`` > 1 the
+    seed only, so they are drawn once and kept (up to ``max_kept_bytes``; the
+    binary features as bytes, 0.7 GB at ML1M's 6,040 users and 20 dimensions)
+    for the next classifiers: the permutation null's refit classifiers are
+    explained on the same neighbourhoods a fresh explainer would draw. Above
+    that size each call draws them again, with the same result. With ``n_jobs`` > 1 the
     classifiers predict each batch's perturbations (most of LIME's time at
     scale) in that many processes, with the same numbers.
     """
@@ -107,11 +108,11 @@ class LimeGlobal:
         n, d = codes.shape
         self.num_samples = num_samples or lime_samples(n)
         self.batch = max(1, max_batch_values // (self.num_samples * d))
-        self.keep = n * self.num_samples * (2 * d + 1) * 8 <= max_kept_bytes
+        self.keep = n * self.num_samples * (d + 8 * d + 8) <= max_kept_bytes  # bool binary, float64 inverse, weights
         self.kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     def _neighbourhoods(self):
-        """Per batch of users: binary (b, s, d), inverse (b * s, d) and kernel weights (b, s)."""
+        """Per batch of users: binary (b, s, d) as bool, inverse (b * s, d) and kernel weights (b, s)."""
         explainer = make_explainer(self.codes, self.seed)
         rng = explainer.random_state  # one stream for bins and values, shared with the discretizer as in LIME
         kernel = explainer.base.kernel_fn
@@ -119,7 +120,8 @@ class LimeGlobal:
             binary, inverse = lime_neighbourhoods(explainer, self.codes[start:start + self.batch], self.num_samples,
                                                   rng)
             # Distances to the instance in LIME's scaled space: binary features have mean 0, scale 1.
-            yield binary, inverse.reshape(-1, self.codes.shape[1]), kernel(np.sqrt(((binary - 1.0) ** 2).sum(axis=2)))
+            yield (binary.astype(bool), inverse.reshape(-1, self.codes.shape[1]),
+                   kernel(np.sqrt(((binary - 1.0) ** 2).sum(axis=2))))
 
     def __call__(self, classifiers: FactorClassifiers) -> np.ndarray:
         """A (d, k)."""
@@ -136,7 +138,8 @@ class LimeGlobal:
             for binary, flat, weights in batches:
                 targets = np.stack(parallel(delayed(positive_probability)(m, flat) for m in classifiers.models),
                                    axis=1)
-                coefficients = weighted_ridge(binary, targets.reshape(len(binary), self.num_samples, k), weights)
+                coefficients = weighted_ridge(binary.astype(np.float64),
+                                              targets.reshape(len(binary), self.num_samples, k), weights)
                 totals += np.abs(coefficients).sum(axis=0)
         return totals / n
 
