@@ -358,40 +358,86 @@ def test_nearly_identical_attribution_columns_score_zero_not_nan():
     assert attribution_score(twins) == pytest.approx(0.0, abs=1e-7)
 
 
-def test_fits_that_grow_alike_are_equal():
-    """grows_alike says a fit with other split sizes is this one only when it is: every tree equal."""
+def test_shared_stages_are_equal_trees():
+    """shared_stages says how many leading stages a fit with other split sizes shares with this one: every
+    tree up to there equal."""
     from sklearn.ensemble import GradientBoostingClassifier
 
-    from disrec.metrics.classifiers import distinct_values, grows_alike, split_sizes
+    from disrec.metrics.classifiers import shared_stages, split_sizes, tie_run
 
     verdicts = []
-    for seed in range(8):
+    for seed in range(10):
         if seed < 6:
             codes, factors = planted_codes("entangled", n=60 + 40 * seed, d=4, k=2, seed=seed)
             labels, depth = factors[:, 0], 3
             if seed % 2:
-                codes = np.round(codes, 1)  # tied values: a larger min_samples_leaf is never assumed alike
+                codes = np.round(codes, 1)  # long runs of tied values: a larger min_samples_leaf is rarely alike
         else:  # continuous codes and shallow trees: large leaves, so larger min_samples_leaf grow alike too
             rng = np.random.default_rng(seed)
             codes = rng.normal(size=(600, 3))
             labels, depth = (codes[:, 0] + codes[:, 1] + 0.5 * rng.normal(size=600) > 0).astype(int), 2
-        distinct = distinct_values(codes)
+            if seed >= 8:  # a few rows repeated: runs of 2 and 3 tied values, as in float32 codes of many users
+                codes[1::40], codes[2::80] = codes[::40], codes[::80]
+                assert tie_run(codes) == 3
+        ties = tie_run(codes)
         grid = [{"min_samples_leaf": leaf, "min_samples_split": split}
                 for leaf, split in ((1, 2), (1, 10), (1, 40), (2, 2), (4, 3), (12, 2))]
         fits = [GradientBoostingClassifier(n_estimators=20, max_depth=depth, random_state=seed, **params)
                 .fit(codes, labels) for params in grid]
         for params, fit in zip(grid[1:], fits[1:]):
-            alike = grows_alike(fits[0], split_sizes(grid[0]), split_sizes(params), distinct)
-            verdicts.append((params["min_samples_leaf"], alike))
-            same = all(np.array_equal(getattr(a.tree_, name), getattr(b.tree_, name))
-                       for a, b in zip(fits[0].estimators_[:, 0], fit.estimators_[:, 0])
-                       for name in ("feature", "threshold", "value", "n_node_samples"))
-            if alike:
-                assert same, (seed, params)
+            shared = shared_stages(fits[0], split_sizes(grid[0]), split_sizes(params), ties)
+            verdicts.append((params["min_samples_leaf"], shared == 20, 0 < shared < 20, ties > 1))
+            for a, b in zip(fits[0].estimators_[:shared, 0], fit.estimators_[:shared, 0]):
+                for name in ("feature", "threshold", "value", "n_node_samples"):
+                    assert np.array_equal(getattr(a.tree_, name), getattr(b.tree_, name)), (seed, params)
             if params["min_samples_leaf"] == 1:  # the stopping condition does not depend on direction
-                assert grows_alike(fit, split_sizes(params), split_sizes(grid[0]), distinct) == alike
-    # both verdicts occur, for a larger min_samples_leaf too, so the test checks something
-    assert {(1, True), (1, False), (2, True), (2, False)} <= set(verdicts)
+                assert shared_stages(fit, split_sizes(params), split_sizes(grid[0]), ties) == shared
+    # whole, partial and no sharing occur, for a larger min_samples_leaf too and with tied values, so the test
+    # checks something
+    assert {(1, True, False), (1, False, True), (2, True, False), (2, False, False)} <= {v[:3] for v in verdicts}
+    assert any(leaf > 1 and partial for leaf, _, partial, _ in verdicts)
+    assert any(leaf > 1 and (whole or partial) and tied for leaf, whole, partial, tied in verdicts)
+
+
+def test_a_continued_fit_is_the_fit_of_its_own():
+    """continued_fit takes over the stages that two split sizes share and warm-starts the rest, also from a
+    fit that was itself continued: the same trees, stage by stage, as fitting those sizes from scratch."""
+    from sklearn.ensemble import GradientBoostingClassifier
+
+    from disrec.metrics.classifiers import continued_fit, shared_stages, split_sizes, staged_fit, tie_run
+
+    def boosting(seed, **params):
+        return GradientBoostingClassifier(n_estimators=40, max_depth=3, learning_rate=0.3, random_state=seed,
+                                          **params)
+
+    continued = chained = tied = 0
+    for seed in range(6):
+        rng = np.random.default_rng(seed)
+        codes = rng.normal(size=(300, 4))
+        if seed % 2:
+            codes[1::30] = codes[::30]  # pairs of tied values
+        labels = (codes[:, 0] + codes[:, 1] ** 2 + rng.normal(size=300) > 1).astype(int)
+        ties = tie_run(codes)
+        params = {"min_samples_leaf": 1, "min_samples_split": 2}
+        parent = staged_fit(boosting(seed, **params), codes, labels)
+        is_continued = False
+        for other in ({"min_samples_leaf": 1, "min_samples_split": 12},
+                      {"min_samples_leaf": 3, "min_samples_split": 12},
+                      {"min_samples_leaf": 6, "min_samples_split": 12}):
+            stages = shared_stages(parent.model, split_sizes(params), split_sizes(other), ties)
+            if not 0 < stages < 40:
+                continue
+            continued, chained, tied = continued + 1, chained + is_continued, tied + (ties > 1)
+            ours = continued_fit(parent, stages, other, codes, labels)
+            fresh = boosting(seed, **other).fit(codes, labels)
+            for a, b in zip(ours.model.estimators_[:, 0], fresh.estimators_[:, 0]):
+                for name in ("feature", "threshold", "value", "n_node_samples"):
+                    assert np.array_equal(getattr(a.tree_, name), getattr(b.tree_, name)), (seed, other)
+            np.testing.assert_array_equal(ours.model.decision_function(codes), fresh.decision_function(codes))
+            np.testing.assert_array_equal(ours.model.train_score_, fresh.train_score_)
+            assert ours.model._rng.get_state()[1].tolist() == fresh._rng.get_state()[1].tolist()
+            parent, params, is_continued = ours, other, True
+    assert continued >= 4 and chained >= 1 and tied >= 1  # the cases occur, so the test checks something
 
 
 def test_factors_searched_in_parallel_give_the_same_classifiers():

@@ -73,10 +73,15 @@ def split_sizes(params: dict[str, Any]) -> tuple[int, int] | None:
     return None
 
 
-def distinct_values(codes: np.ndarray) -> bool:
-    """Whether no two rows share a value of any column, as trees compare them (float32, 1e-7 apart)."""
+def tie_run(codes: np.ndarray) -> int:
+    """The most rows of one column in a run of values that trees take as equal (sorted, float32, each within
+    1e-7 of the one before); 1 when no two rows share a value."""
     ordered = np.sort(codes.astype(np.float32), axis=0).astype(np.float64)
-    return bool(np.all(ordered[1:] > ordered[:-1] + FEATURE_THRESHOLD))
+    longest = 0  # the most consecutive ties in a column
+    for tied in (ordered[1:] <= ordered[:-1] + FEATURE_THRESHOLD).T:
+        edges = np.diff(np.concatenate([[0], tied.astype(np.int8), [0]]))
+        longest = max(longest, int((np.flatnonzero(edges == -1) - np.flatnonzero(edges == 1)).max(initial=0)))
+    return longest + 1
 
 
 def _node_depths(tree) -> np.ndarray:
@@ -88,36 +93,76 @@ def _node_depths(tree) -> np.ndarray:
     return depths
 
 
-def grows_alike(model: GradientBoostingClassifier, sizes: tuple[int, int], other_sizes: tuple[int, int],
-                distinct: bool) -> bool:
-    """Whether a boosting fit with ``other_sizes`` (min_samples_leaf, effective min_samples_split; all else,
-    data and random_state equal) is this fit, which used ``sizes``. ``distinct``: the training rows have no
-    tied values (``distinct_values``).
+def shared_stages(model: GradientBoostingClassifier, sizes: tuple[int, int], other_sizes: tuple[int, int],
+                  ties: int) -> int:
+    """How many leading stages a boosting fit with ``other_sizes`` (min_samples_leaf, effective
+    min_samples_split; all else, data and random_state equal) shares with this fit, which used ``sizes``:
+    the stages before the first tree that could grow otherwise. ``ties``: the training rows' ``tie_run``.
 
     scikit-learn's tree builder consults min_samples_split only to stop at a node with fewer samples: a
     node below max_depth and impure is stopped under one size and split under the other exactly when its
-    sample count lies between them. A larger min_samples_leaf only removes candidate splits; when this fit's
-    chosen split of every node leaves at least that many samples on each side, it is still the first best
-    (without ties the splitter scores each candidate by the same sums whichever candidates it skips). With
-    every node decided alike, every tree is grown by the same decisions and random draws, sees the same
-    residuals, and the fits are equal.
+    sample count lies between them. A larger min_samples_leaf only removes candidate splits, those with
+    fewer rows on a side; when this fit's chosen split of a node leaves at least that many on each side, it
+    is still the first best if every candidate keeps its sums. The splitter adds rows to the left sum from
+    the node's first row on, candidate after candidate, unless a jump to the next candidate covers more rows
+    than remain after it (then it sums from the last row back). Candidates lie at most ``ties`` rows apart,
+    and the larger leaf's first one at most other_leaf + ties - 1 rows in, so in a node of at least
+    max(2 (other_leaf + ties - 1), other_leaf + 2 ties - 1) rows both fits sum forward up to there and alike
+    after it. A tree whose every node is decided alike is grown by the same decisions and random draws, so
+    the next stage sees the same residuals.
     """
     (leaf, size), (other_leaf, other_size) = sizes, other_sizes
-    if other_leaf < leaf or (other_leaf > leaf and not distinct):
-        return False
+    if other_leaf < leaf:
+        return 0
     low, high = sorted((size, other_size))
+    fewest_split = max(2 * (other_leaf + ties - 1), other_leaf + 2 * ties - 1) if other_leaf > leaf else 0
     max_depth = np.inf if model.max_depth is None else model.max_depth
-    for estimator in model.estimators_.ravel():
-        tree = estimator.tree_
-        samples = tree.n_node_samples
-        open_nodes = (_node_depths(tree) < max_depth) & (tree.impurity > np.finfo(np.float64).eps)
-        if np.any(open_nodes & (samples >= low) & (samples < high)):
-            return False
-        split = tree.children_left != -1
-        smaller_child = np.minimum(samples[tree.children_left[split]], samples[tree.children_right[split]])
-        if np.any(smaller_child < other_leaf):
-            return False
-    return True
+    for stage, trees in enumerate(model.estimators_):
+        for estimator in trees:
+            tree = estimator.tree_
+            samples = tree.n_node_samples
+            open_nodes = (_node_depths(tree) < max_depth) & (tree.impurity > np.finfo(np.float64).eps)
+            split = tree.children_left != -1
+            smaller_child = np.minimum(samples[tree.children_left[split]], samples[tree.children_right[split]])
+            if (np.any(open_nodes & (samples >= low) & (samples < high)) or np.any(smaller_child < other_leaf)
+                    or np.any(samples[split] < fewest_split)):
+                return stage
+    return len(model.estimators_)
+
+
+@dataclass
+class StagedFit:
+    """A boosting fit of the search and the random state its trees left after each stage."""
+
+    model: GradientBoostingClassifier
+    states: list[tuple]
+
+
+def staged_fit(model: GradientBoostingClassifier, codes: np.ndarray, labels: np.ndarray,
+               states: list[tuple] | None = None) -> StagedFit:
+    """``model.fit`` recording the random state after each stage (scikit-learn's monitor sees the fit's
+    locals, its random state among them); ``states`` holds those of the stages a warm start begins after."""
+    states = list(states or [])
+
+    def record(stage: int, estimator: GradientBoostingClassifier, fit_locals: dict[str, Any]) -> bool:
+        states.append(fit_locals["random_state"].get_state())
+        return False  # never stop early
+
+    return StagedFit(model.fit(codes, labels, monitor=record), states)
+
+
+def continued_fit(parent: StagedFit, stages: int, params: dict[str, Any], codes: np.ndarray,
+                  labels: np.ndarray) -> StagedFit:
+    """The fit with ``params`` whose first ``stages`` stages are ``parent``'s (``shared_stages``): those stages
+    taken over, and scikit-learn's warm start fitting the rest from the random state ``parent`` had after
+    them, which is where a fit of its own would be (every tree draws one number, whatever its sizes)."""
+    model = clone(parent.model).set_params(**params, warm_start=True)
+    model.estimators_ = parent.model.estimators_[:stages].copy()
+    model.train_score_ = parent.model.train_score_[:stages].copy()
+    model.init_ = parent.model.init_
+    model._rng = np.random.RandomState()
+    model._rng.set_state(parent.states[stages - 1])
+    return staged_fit(model, codes, labels, parent.states[:stages])
 
 
 def staged_grid_search(base: GradientBoostingClassifier, grid: dict[str, list], codes: np.ndarray,
@@ -127,8 +172,9 @@ def staged_grid_search(base: GradientBoostingClassifier, grid: dict[str, list], 
     With the same random_state, the first m stages of a boosting fit with M > m
     stages are the fit with m stages, so ``staged_predict`` scores every
     ``n_estimators`` of the grid from the largest fit. Grid points that differ
-    only in min_samples_split / min_samples_leaf share a fit when scikit-learn
-    would grow the same trees (``grows_alike``). Returns the best parameters
+    only in min_samples_split / min_samples_leaf share the stages scikit-learn
+    would grow alike (``shared_stages``): all of them, or a first part that a
+    warm start continues (``continued_fit``). Returns the best parameters
     (the first best in ParameterGrid order, as GridSearchCV) and their mean
     score over the folds.
     """
@@ -137,22 +183,24 @@ def staged_grid_search(base: GradientBoostingClassifier, grid: dict[str, list], 
     others = {k: v for k, v in grid.items() if k != "n_estimators"}
     fold_scores: dict[tuple, list[float]] = {}
     for train_index, test_index in cv.split(codes, labels):
-        distinct = distinct_values(codes[train_index])
-        # this fold's fits: (parameters other than the sizes, sizes, score per stage, model)
-        fitted: list[tuple[dict, tuple[int, int] | None, dict[int, float], GradientBoostingClassifier]] = []
+        x, y = codes[train_index], labels[train_index]
+        ties = tie_run(x)
+        # this fold's fits: (parameters other than the sizes, sizes, score per stage, fit)
+        fitted: list[tuple[dict, tuple[int, int] | None, dict[int, float], StagedFit]] = []
         for params in ParameterGrid(others):
             rest = {k: v for k, v in params.items() if k not in ("min_samples_split", "min_samples_leaf")}
             sizes = split_sizes(params)
-            stage_scores = next((scores for f_rest, f_sizes, scores, model in fitted
-                                 if f_rest == rest and sizes is not None and f_sizes is not None
-                                 and (f_sizes == sizes or grows_alike(model, f_sizes, sizes, distinct))), None)
-            if stage_scores is None:
-                model = clone(base).set_params(**params, n_estimators=n_estimators[-1])
-                model.fit(codes[train_index], labels[train_index])
+            shared = [(n_estimators[-1] if f_sizes == sizes else shared_stages(fit.model, f_sizes, sizes, ties),
+                       scores, fit) for f_rest, f_sizes, scores, fit in fitted
+                      if f_rest == rest and sizes is not None and f_sizes is not None]
+            stages, stage_scores, parent = max(shared, key=lambda entry: entry[0], default=(0, None, None))
+            if stages < n_estimators[-1]:
+                fit = continued_fit(parent, stages, params, x, y) if stages else \
+                    staged_fit(clone(base).set_params(**params, n_estimators=n_estimators[-1]), x, y)
                 stage_scores = {stage: score(labels[test_index], predicted) for stage, predicted
-                                in enumerate(model.staged_predict(codes[test_index]), start=1)
+                                in enumerate(fit.model.staged_predict(codes[test_index]), start=1)
                                 if stage in n_estimators}
-                fitted.append((rest, sizes, stage_scores, model))
+                fitted.append((rest, sizes, stage_scores, fit))
             for stage, value in stage_scores.items():
                 key = tuple(sorted({**params, "n_estimators": stage}.items()))
                 fold_scores.setdefault(key, []).append(value)
