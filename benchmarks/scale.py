@@ -438,8 +438,8 @@ def start_workers(processes: int) -> None:
 def literal_stages(table: Table, size: str, model_name: str, classifiers, z_train, z_valid, factors, part,
                    evaluation, seed, threads, samples) -> None:
     """The library recipe of each representation stage, on one factor and a user sample where it is slow,
-    scaled to every factor spread over ``threads`` processes as ours are (GridSearchCV(n_jobs=threads), one
-    process per factor for LIME and SHAP)."""
+    scaled to every factor spread over ``threads`` processes as ours are (one process per factor for the search,
+    LIME and SHAP)."""
     import shap
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.model_selection import GridSearchCV
