@@ -276,8 +276,8 @@ def test_tree_shap_compares_in_float64_like_scikit_learn():
 @pytest.mark.parametrize("decimals", [None, 1])
 def test_staged_search_on_the_study_grid_equals_gridsearchcv_with_cv2(decimals):
     """The study's CLS_SEARCH_SPACE['gbt'] (108 points), accuracy, GridSearchCV(cv=2) unshuffled: same choice,
-    ties included (learning rate 0.001 with few trees often ties on accuracy); codes with and without tied
-    values (fits shared across min_samples_leaf only without)."""
+    ties included (learning rate 0.001 with few trees often ties on accuracy); codes with and without long runs
+    of tied values (stages shared across min_samples_leaf only in large enough nodes)."""
     from sklearn.ensemble import GradientBoostingClassifier
     from sklearn.model_selection import GridSearchCV
 
