@@ -358,6 +358,13 @@ def test_nearly_identical_attribution_columns_score_zero_not_nan():
     assert attribution_score(twins) == pytest.approx(0.0, abs=1e-7)
 
 
+def same_trees(trees, others) -> bool:
+    """Whether two sequences of fitted trees split and predict alike, node by node."""
+    return len(trees) == len(others) and all(
+        np.array_equal(getattr(a.tree_, name), getattr(b.tree_, name))
+        for a, b in zip(trees, others) for name in ("feature", "threshold", "value", "n_node_samples"))
+
+
 def test_shared_stages_are_equal_trees():
     """shared_stages says how many leading stages a fit with other split sizes shares with this one: every
     tree up to there equal."""
@@ -387,9 +394,7 @@ def test_shared_stages_are_equal_trees():
         for params, fit in zip(grid[1:], fits[1:]):
             shared = shared_stages(fits[0], split_sizes(grid[0]), split_sizes(params), ties)
             verdicts.append((params["min_samples_leaf"], shared == 20, 0 < shared < 20, ties > 1))
-            for a, b in zip(fits[0].estimators_[:shared, 0], fit.estimators_[:shared, 0]):
-                for name in ("feature", "threshold", "value", "n_node_samples"):
-                    assert np.array_equal(getattr(a.tree_, name), getattr(b.tree_, name)), (seed, params)
+            assert same_trees(fits[0].estimators_[:shared, 0], fit.estimators_[:shared, 0]), (seed, params)
             if params["min_samples_leaf"] == 1:  # the stopping condition does not depend on direction
                 assert shared_stages(fit, split_sizes(params), split_sizes(grid[0]), ties) == shared
     # whole, partial and no sharing occur, for a larger min_samples_leaf too and with tied values, so the test
@@ -430,9 +435,7 @@ def test_a_continued_fit_is_the_fit_of_its_own():
             continued, chained, tied = continued + 1, chained + is_continued, tied + (ties > 1)
             ours = continued_fit(parent, stages, other, codes, labels)
             fresh = boosting(seed, **other).fit(codes, labels)
-            for a, b in zip(ours.model.estimators_[:, 0], fresh.estimators_[:, 0]):
-                for name in ("feature", "threshold", "value", "n_node_samples"):
-                    assert np.array_equal(getattr(a.tree_, name), getattr(b.tree_, name)), (seed, other)
+            assert same_trees(ours.model.estimators_[:, 0], fresh.estimators_[:, 0]), (seed, other)
             np.testing.assert_array_equal(ours.model.decision_function(codes), fresh.decision_function(codes))
             np.testing.assert_array_equal(ours.model.train_score_, fresh.train_score_)
             assert ours.model._rng.get_state()[1].tolist() == fresh._rng.get_state()[1].tolist()
