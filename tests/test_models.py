@@ -375,6 +375,13 @@ def test_compressed_first_layer_has_torch_sparse_mm_outputs_and_gradients():
         results.append((out.detach(), values.grad, weight.grad))
     for plain, ours in zip(*results):
         torch.testing.assert_close(ours, plain, rtol=1e-5, atol=1e-6)
+    # the transpose built from the layout is the one torch converts the matrix to, entry for entry
+    from disrec.models.autoencoders import transposed
+
+    built, converted = layout.columns(values0.flatten()), transposed(layout.rows(values0.flatten()))
+    for part in ("crow_indices", "col_indices", "values"):
+        assert torch.equal(getattr(built, part)(), getattr(converted, part)())
+    assert built.shape == converted.shape == (n_items, n_users * k)
 
 
 @pytest.mark.parametrize("name", ["multidae", "multivae", "betavae"])
@@ -399,23 +406,55 @@ def test_autoencoders_first_layer_on_nonzeros_gives_the_dense_layers_loss_and_gr
     assert results[0][1].abs().max() > 1e-4  # the first layer's weights do get a gradient
 
 
-def test_concept_mixture_is_the_plain_formula_with_its_gradients():
-    from disrec.models.macridvae import ConceptMixture
+def test_concept_mixture_is_the_plain_formula_with_its_gradients_whole_or_block_by_block(monkeypatch):
+    """The forward pass of one block of all users is the plain formula's, operation for operation; blocks small
+    enough for a core's cache (here 3 of 10 users, the last block 1) give the same up to rounding (exactly
+    where the BLAS computes a block of rows as those rows of the whole product; not at these small shapes)."""
+    from disrec.models import macridvae
+    from disrec.models.macridvae import ConceptMixture, user_blocks
 
     torch.manual_seed(0)
-    z = F.normalize(torch.randn(6, 3, 8), dim=2)
+    z = F.normalize(torch.randn(10, 3, 8), dim=2)
     items = F.normalize(torch.randn(30, 8), dim=1)
     assignment = torch.softmax(torch.randn(30, 3), dim=1)
-    upstream = torch.randn(6, 30)
-    results = []
-    for ours in (False, True):
+    upstream = torch.randn(10, 30)
+
+    def plain(z, items, assignment, tau):
+        return torch.log((torch.exp(z @ items.T / tau) * assignment.T.unsqueeze(0)).sum(dim=1))
+
+    results = {}
+    for name, formula, block_bytes in (("plain", plain, None), ("whole", ConceptMixture.apply, 10**9),
+                                       ("blocks", ConceptMixture.apply, 3 * 3 * 30 * 4)):
+        if block_bytes:
+            monkeypatch.setattr(macridvae, "CACHE_BLOCK_BYTES", block_bytes)
         inputs = [t.clone().requires_grad_() for t in (z, items, assignment)]
-        if ours:
-            out = ConceptMixture.apply(*inputs, 0.1)
-        else:
-            out = torch.log((torch.exp(inputs[0] @ inputs[1].T / 0.1) * inputs[2].T.unsqueeze(0)).sum(dim=1))
+        out = formula(*inputs, 0.1)
         out.backward(upstream)
-        results.append((out.detach(), *(t.grad for t in inputs)))
-    assert torch.equal(results[0][0], results[1][0])  # the forward pass is the formula's, operation for operation
-    for plain, ours in zip(results[0][1:], results[1][1:]):
-        torch.testing.assert_close(ours, plain, rtol=1e-5, atol=1e-5)
+        results[name] = (out.detach(), *(t.grad for t in inputs))
+    assert len(user_blocks(z, 30)) == 4
+    assert torch.equal(results["plain"][0], results["whole"][0])
+    for blocked, whole in zip(results["blocks"], results["whole"]):
+        torch.testing.assert_close(blocked, whole)
+    for plain_grad, ours in zip(results["plain"][1:], results["whole"][1:]):
+        torch.testing.assert_close(ours, plain_grad, rtol=1e-5, atol=1e-5)
+
+
+def test_a_zero_l2_weight_skips_the_penalty_and_changes_no_number():
+    """l2_penalty(0) is a zero without the sum of squares: the loss and every gradient are those of adding
+    0 * (sum of squares), as the loss did before; a nonzero weight gives the weighted sum (biases excluded)."""
+    x = torch.tensor(np.random.default_rng(0).random((8, 30)) < 0.3, dtype=torch.float32)
+    model = build_model("multivae", 30, {"code_dim": 3, "hidden": [12], "keep_prob": 1.0, "l2_reg": 0.0,
+                                          "kl_anneal": None}, beta=0.2)
+    results = []
+    for penalty in (lambda: model.l2_penalty(0.0),
+                    lambda: 0.0 * sum(p.pow(2).sum() for p in model.parameters() if p.dim() >= 2)):
+        model.zero_grad()
+        torch.manual_seed(0)
+        loss, _ = model.loss(x, 0.2)
+        loss = loss - model.l2_penalty(0.0) + penalty()
+        loss.backward()
+        results.append((loss.detach(), *(p.grad.clone() for p in model.parameters())))
+    assert all(torch.equal(a, b) for a, b in zip(*results))
+    weights = [p for p in model.parameters() if p.dim() >= 2]
+    assert len(weights) < len(list(model.parameters()))  # biases are left out
+    assert torch.equal(model.l2_penalty(0.01), 0.01 * sum(w.pow(2).sum() for w in weights))

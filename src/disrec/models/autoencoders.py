@@ -102,7 +102,7 @@ class MultiDAE(Recommender):
 
     def loss(self, x: torch.Tensor, kl_weight: float) -> tuple[torch.Tensor, dict[str, float]]:
         nll = multinomial_nll(self.scores(x), x)
-        penalty = self.l2_reg * self.weight_penalty()
+        penalty = self.l2_penalty(self.l2_reg)
         return nll + penalty, {"nll": nll.item(), "l2": penalty.item()}
 
 
@@ -144,7 +144,7 @@ class MultiVAE(Recommender):
         mu, logvar = self._posterior(x)
         nll = multinomial_nll(self._decode(mu, logvar), x)
         kl = (0.5 * (-logvar + logvar.exp() + mu.pow(2) - 1)).sum(dim=1).mean()
-        penalty = self.l2_reg * self.weight_penalty()
+        penalty = self.l2_penalty(self.l2_reg)
         return nll + kl_weight * kl + penalty, {"nll": nll.item(), "kl": kl.item(), "l2": penalty.item()}
 
 

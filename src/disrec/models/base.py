@@ -48,9 +48,14 @@ class Recommender(nn.Module):
         Every model with a code decodes from it (controllability, docs/methods.md §14.1)."""
         raise NotImplementedError
 
-    def weight_penalty(self) -> torch.Tensor:
-        """Sum of squared entries of every weight matrix and embedding (biases excluded)."""
-        return sum(p.pow(2).sum() for p in self.parameters() if p.dim() >= 2)
+    def l2_penalty(self, l2_reg: float) -> torch.Tensor:
+        """``l2_reg`` times the sum of squared entries of every weight matrix and embedding (biases excluded).
+
+        A zero ``l2_reg`` gives a zero without the sum: its gradient would add zeros to every weight's."""
+        weights = [p for p in self.parameters() if p.dim() >= 2]
+        if l2_reg == 0:
+            return weights[0].new_zeros(())
+        return l2_reg * sum(w.pow(2).sum() for w in weights)
 
 
 def kl_schedule(step: int, beta: float, anneal: dict[str, Any] | None, steps_per_epoch: int) -> float:
