@@ -439,22 +439,23 @@ def test_concept_mixture_is_the_plain_formula_with_its_gradients_whole_or_block_
         torch.testing.assert_close(ours, plain_grad, rtol=1e-5, atol=1e-5)
 
 
-def test_a_zero_l2_weight_skips_the_penalty_and_changes_no_number():
+def test_a_zero_l2_weight_skips_the_penalty_and_changes_no_number(monkeypatch):
     """l2_penalty(0) is a zero without the sum of squares: the loss and every gradient are those of adding
-    0 * (sum of squares), as the loss did before; a nonzero weight gives the weighted sum (biases excluded)."""
+    0 * (sum of squares); a nonzero weight gives the weighted sum (biases excluded)."""
     x = torch.tensor(np.random.default_rng(0).random((8, 30)) < 0.3, dtype=torch.float32)
     model = build_model("multivae", 30, {"code_dim": 3, "hidden": [12], "keep_prob": 1.0, "l2_reg": 0.0,
                                           "kl_anneal": None}, beta=0.2)
-    results = []
-    for penalty in (lambda: model.l2_penalty(0.0),
-                    lambda: 0.0 * sum(p.pow(2).sum() for p in model.parameters() if p.dim() >= 2)):
-        model.zero_grad()
-        torch.manual_seed(0)
-        loss, _ = model.loss(x, 0.2)
-        loss = loss - model.l2_penalty(0.0) + penalty()
-        loss.backward()
-        results.append((loss.detach(), *(p.grad.clone() for p in model.parameters())))
-    assert all(torch.equal(a, b) for a, b in zip(*results))
     weights = [p for p in model.parameters() if p.dim() >= 2]
     assert len(weights) < len(list(model.parameters()))  # biases are left out
     assert torch.equal(model.l2_penalty(0.01), 0.01 * sum(w.pow(2).sum() for w in weights))
+    results = []
+    for always_summed in (False, True):
+        if always_summed:
+            monkeypatch.setattr(Recommender, "l2_penalty",
+                                lambda self, l2_reg: l2_reg * sum(w.pow(2).sum() for w in weights))
+        model.zero_grad()
+        torch.manual_seed(0)
+        loss, _ = model.loss(x, 0.2)
+        loss.backward()
+        results.append((loss.detach(), *(p.grad.clone() for p in model.parameters())))
+    assert all(torch.equal(a, b) for a, b in zip(*results))
