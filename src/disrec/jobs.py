@@ -1,12 +1,14 @@
-"""Running one pipeline job's step: its log file, its thread limits, its allocator, and one clear line for a known
-error."""
+"""Running one pipeline job's step: its imports, its log file, its thread limits, its allocator, and one clear line
+for a known error."""
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import logging
 import sys
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 from threadpoolctl import threadpool_limits
 
@@ -33,6 +35,23 @@ def reuse_freed_memory() -> bool:
     return bool(libc.mallopt(M_MMAP_MAX, 0)) and bool(libc.mallopt(M_TRIM_THRESHOLD, 2**31 - 1))
 
 
+@contextmanager
+def step_imports() -> Iterator[None]:
+    """Import a job's step with Python's cyclic garbage collector paused, then freeze what was imported.
+
+    torch, scikit-learn and pandas create some 270,000 objects that live as long as the process. The collector
+    walks them again and again while they are created, in every later full collection and once more when the
+    interpreter exits: about 0.8 s of an evaluate job's 2.5 s outside its step. Frozen objects are never walked
+    (nor freed, which they would not be before the exit anyway).
+    """
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        gc.enable()
+
+
 def run_step(step: Callable[..., Any], log_file: str | None, threads: int | None = None, **kwargs: Any) -> None:
     """Call ``step(**kwargs)`` logging to ``log_file`` and stderr; exit 1 with the message on a StudyError.
 
@@ -57,3 +76,5 @@ def run_step(step: Callable[..., Any], log_file: str | None, threads: int | None
     except StudyError as exc:
         log.error("%s", exc)
         sys.exit(1)
+    finally:
+        gc.freeze()  # the process ends next: its exit need not walk the step's objects either

@@ -1,5 +1,7 @@
-from disrec.jobs import run_step
-from disrec.steps.evaluate import evaluate_run
+from disrec.jobs import run_step, step_imports
+
+with step_imports():
+    from disrec.steps.evaluate import evaluate_run
 
 w = snakemake.wildcards
 run_step(evaluate_run, snakemake.log[0], dataset=w.dataset, model_name=w.model, evaluation=snakemake.params.evaluation,

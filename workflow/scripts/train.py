@@ -1,6 +1,8 @@
 from disrec.grid import parse_beta
-from disrec.jobs import run_step
-from disrec.steps.train import train_run
+from disrec.jobs import run_step, step_imports
+
+with step_imports():
+    from disrec.steps.train import train_run
 
 w = snakemake.wildcards
 inputs = dict(snakemake.input.items())

@@ -1,6 +1,8 @@
 from disrec.grid import parse_beta
-from disrec.jobs import run_step
-from disrec.steps.tune import tune_run
+from disrec.jobs import run_step, step_imports
+
+with step_imports():
+    from disrec.steps.tune import tune_run
 
 w = snakemake.wildcards
 run_step(tune_run, snakemake.log[0], dataset=w.dataset, model_name=w.model, settings=snakemake.params.settings,
