@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from disrec.models.base import Recommender, kl_schedule, shift_column
+from disrec.models.dropout import dropout
 
 # torch marks its compressed sparse layouts as beta; the products used here are tested against dense ones.
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta state")
@@ -88,7 +89,7 @@ class MultiDAE(Recommender):
         self.decoder = TanhMLP([code_dim, *hidden[::-1], n_items])
 
     def _encode(self, x: torch.Tensor) -> torch.Tensor:
-        h = F.dropout(F.normalize(x, dim=1), p=1 - self.keep_prob, training=self.training)
+        h = dropout(F.normalize(x, dim=1), 1 - self.keep_prob, self.training)
         return torch.tanh(self.encoder.sparse_input(h))  # tanh between encoder and decoder too
 
     def scores(self, x: torch.Tensor) -> torch.Tensor:
@@ -122,7 +123,7 @@ class MultiVAE(Recommender):
         return kl_schedule(step, self.beta, self.kl_anneal, steps_per_epoch)
 
     def _posterior(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = F.dropout(F.normalize(x, dim=1), p=1 - self.keep_prob, training=self.training)
+        h = dropout(F.normalize(x, dim=1), 1 - self.keep_prob, self.training)
         h = self.encoder.sparse_input(h)
         return h[:, : self.code_dim], h[:, self.code_dim:]
 

@@ -25,6 +25,7 @@ from torch import nn
 
 from disrec.models.autoencoders import TanhMLP, multinomial_nll
 from disrec.models.base import Recommender, kl_schedule
+from disrec.models.dropout import keep_scale
 
 # tf.nn.l2_normalize's floor on the squared norm, which the study's code uses.
 NORM_EPSILON = 1e-12
@@ -185,7 +186,7 @@ class MacridVAE(Recommender):
             0, rows, values * values)
         values = values * squared.clamp_min(NORM_EPSILON).rsqrt()[rows]
         if dropout_scale is None and self.training:
-            dropout_scale = torch.bernoulli(torch.full_like(values, self.keep_prob)) / self.keep_prob
+            dropout_scale = keep_scale(values, self.keep_prob)
         if dropout_scale is not None:
             values = values * dropout_scale
         return rows, cols, values
