@@ -27,10 +27,11 @@ from dataclasses import replace
 from typing import Callable
 
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import ClassifierMixin, clone
 from sklearn.utils.parallel import Parallel, delayed  # they carry scikit-learn's config into workers
 
 from disrec.metrics.classifiers import FactorClassifiers
+from disrec.metrics.presorted_trees import presorted_boosting
 
 
 def user_permutations(n_users: int, n_permutations: int, seed: int) -> list[np.ndarray]:
@@ -42,9 +43,14 @@ def refit_classifiers(classifiers: FactorClassifiers, codes: np.ndarray, factors
                       n_jobs: int = 1) -> FactorClassifiers:
     """The same classifiers (hyperparameters, random state) fit afresh on ``codes`` and ``factors`` (n, k),
     in ``n_jobs`` processes."""
-    models = Parallel(n_jobs=n_jobs)(delayed(clone(model).fit)(codes, factors[:, j])
+    models = Parallel(n_jobs=n_jobs)(delayed(_refit)(model, codes, factors[:, j])
                                      for j, model in enumerate(classifiers.models))
     return replace(classifiers, models=models, notes=list(classifiers.notes))
+
+
+@presorted_boosting()
+def _refit(model: ClassifierMixin, codes: np.ndarray, labels: np.ndarray) -> ClassifierMixin:
+    return clone(model).fit(codes, labels)
 
 
 def permutation_null(score: Callable[[np.ndarray, np.ndarray], dict[str, float]], factors_train: np.ndarray,

@@ -19,6 +19,8 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, g
 from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedKFold
 from sklearn.utils.parallel import Parallel, delayed  # they carry scikit-learn's config into workers
 
+from disrec.metrics.presorted_trees import FEATURE_THRESHOLD, presorted_boosting
+
 log = logging.getLogger(__name__)
 
 CLASSIFIERS = {
@@ -60,10 +62,6 @@ def search_problems(grids: dict[str, dict[str, list]], scoring: str) -> list[str
     return problems
 
 
-# scikit-learn's trees take feature values this close as equal (sklearn/tree/_partitioner.pxd).
-FEATURE_THRESHOLD = 1e-7
-
-
 def split_sizes(params: dict[str, Any]) -> tuple[int, int] | None:
     """(min_samples_leaf, effective min_samples_split = max(min_samples_split, 2 min_samples_leaf)) as
     scikit-learn's trees use them; None for fractional sizes (they depend on the number of rows)."""
@@ -75,8 +73,8 @@ def split_sizes(params: dict[str, Any]) -> tuple[int, int] | None:
 
 def tie_run(codes: np.ndarray) -> int:
     """The most rows of one column in a run of values that trees take as equal (sorted, float32, each within
-    1e-7 of the one before); 1 when no two rows share a value."""
-    ordered = np.sort(codes.astype(np.float32), axis=0).astype(np.float64)
+    1e-7 of the one before, added in float32 as the trees add it); 1 when no two rows share a value."""
+    ordered = np.sort(codes.astype(np.float32), axis=0)
     longest = 0  # the most consecutive ties in a column
     for tied in (ordered[1:] <= ordered[:-1] + FEATURE_THRESHOLD).T:
         edges = np.diff(np.concatenate([[0], tied.astype(np.int8), [0]]))
@@ -249,6 +247,7 @@ def fit_factor_classifiers(codes_train: np.ndarray, factors_train: np.ndarray, c
     return result
 
 
+@presorted_boosting()
 def _search_and_fit(base: ClassifierMixin, kind: str, grid: dict[str, list], folds: StratifiedKFold, scoring: str,
                     codes_valid: np.ndarray, y_valid: np.ndarray, codes_train: np.ndarray,
                     y_train: np.ndarray) -> tuple[ClassifierMixin, dict[str, Any], float, str | None]:

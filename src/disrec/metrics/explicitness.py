@@ -35,6 +35,8 @@ from sklearn.base import ClassifierMixin
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.utils.parallel import Parallel, delayed
 
+from disrec.metrics.presorted_trees import presorted_boosting
+
 
 def probe(stages: int, learning_rate: float, max_depth: int, seed: int) -> GradientBoostingClassifier:
     """The unfitted probe of the largest capacity; its first c stages are the probe of capacity c."""
@@ -66,7 +68,8 @@ def loss_capacity_curve(codes_train: np.ndarray, labels_train: np.ndarray, codes
     if holds_probe(fitted, model):
         model = fitted
     else:
-        model.fit(codes_train, labels_train)
+        with presorted_boosting():
+            model.fit(codes_train, labels_train)
     curve = [0.5]  # capacity 0: the constant prior predicts one class for everyone
     for probabilities in islice(model.staged_predict_proba(codes_valid), stages):
         predicted = probabilities[:, 1] > prevalence

@@ -1,0 +1,119 @@
+"""scikit-learn's regression trees for gradient boosting, grown from features sorted once per fit.
+
+A boosting fit grows every stage's tree on the same rows, and scikit-learn's
+best splitter sorts each feature's values again at every node of every tree:
+most of the classifier search's time (docs/methods.md §8).
+``PresortedTreeRegressor`` sorts each feature once per set of rows, keeps each
+node's rows in that order by stable partitions, and otherwise takes the
+splitter's steps one by one (``disrec.metrics.presorted_kernel``): the same
+random feature order (its xorshift draws from the one seed a tree takes from
+the fit's random state), the same features found constant, the same sums in
+the same order and so the same rounding, the same first best split, threshold
+and final partition of the node's rows. Where a node holds equal values of a
+feature, the order they are summed in is the one scikit-learn's sort leaves
+them in, so that node's rows are sorted by the same introsort, from the same
+order. Its trees equal scikit-learn's node for node, bit for bit (tested on
+continuous, tied and constant features).
+
+Only boosting's settings take this path (squared error, best splits over all
+features, depth-first growth, integer leaf and split sizes, unit sample
+weights, validated float32 rows); any other fit is scikit-learn's own.
+"""
+
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+
+import numpy as np
+from sklearn.ensemble import _gb
+from sklearn.tree import DecisionTreeRegressor
+from sklearn.tree._tree import Tree
+from sklearn.utils import check_random_state
+
+RAND_R_MAX = 2_147_483_647  # sklearn/tree/_utils.pxd
+# scikit-learn's trees take feature values this close as equal, in float32 arithmetic (sklearn/tree/_partitioner.pxd).
+FEATURE_THRESHOLD = np.float32(1e-7)
+EPSILON = float(np.finfo(np.float64).eps)  # a node this pure is a leaf (sklearn/tree/_tree.pyx)
+NODE_DTYPE = Tree(1, np.array([1], dtype=np.intp), 1).__getstate__()["nodes"].dtype
+
+
+@functools.cache
+def _build():
+    """The compiled builder: numba is imported (a third of a second) only by a process that grows trees."""
+    from disrec.metrics.presorted_kernel import build
+
+    return build
+
+
+class _PresortCache:
+    """The last fit's rows and each feature's row order (a boosting fit passes the same array to every
+    stage's tree)."""
+
+    rows: np.ndarray | None = None
+    order: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, X: np.ndarray) -> np.ndarray:
+        if cls.rows is not X:
+            cls.rows, cls.order = X, np.ascontiguousarray(np.argsort(X, axis=0, kind="stable").T, dtype=np.int64)
+        return cls.order
+
+    @classmethod
+    def clear(cls) -> None:
+        cls.rows = cls.order = None
+
+
+class PresortedTreeRegressor(DecisionTreeRegressor):
+    """DecisionTreeRegressor whose fit, in boosting's settings on rows without ties, grows the tree from
+    features sorted once per set of rows (module docstring); otherwise scikit-learn's own fit."""
+
+    def _presortable(self, X, y, sample_weight, check_input) -> bool:
+        return (not check_input and isinstance(X, np.ndarray)
+                and X.dtype == np.float32 and X.ndim == 2 and np.ndim(y) == 1
+                and self.criterion == "squared_error" and self.splitter == "best" and self.max_features is None
+                and self.max_leaf_nodes is None and self.monotonic_cst is None and self.ccp_alpha == 0.0
+                and self.min_weight_fraction_leaf == 0.0
+                and isinstance(self.min_samples_split, (int, np.integer))
+                and isinstance(self.min_samples_leaf, (int, np.integer))
+                and (sample_weight is None or bool(np.all(np.asarray(sample_weight) == 1.0))))
+
+    def fit(self, X, y, sample_weight=None, check_input=True):
+        """As DecisionTreeRegressor.fit; boosting calls it with check_input=False on validated float32 rows."""
+        if not self._presortable(X, y, sample_weight, check_input):
+            return super().fit(X, y, sample_weight, check_input)
+        random_state = check_random_state(self.random_state)
+        seed = random_state.randint(0, RAND_R_MAX)  # the splitter's one draw (sklearn/tree/_splitter.pyx)
+        max_depth = np.iinfo(np.int32).max if self.max_depth is None else self.max_depth
+        grown = _build()(X, np.ascontiguousarray(y, dtype=np.float64), _PresortCache.of(X), seed, max_depth,
+                          max(self.min_samples_split, 2 * self.min_samples_leaf), self.min_samples_leaf,
+                          float(self.min_impurity_decrease))
+        self.tree_ = _as_tree(X.shape[1], *grown)
+        self.n_features_in_, self.n_outputs_, self.max_features_ = X.shape[1], 1, X.shape[1]
+        return self
+
+
+def _as_tree(n_features: int, node_count: int, left, right, feature, threshold, impurity, count, value,
+             missing_left, deepest) -> Tree:
+    tree = Tree(n_features, np.array([1], dtype=np.intp), 1)
+    nodes = np.zeros(node_count, dtype=NODE_DTYPE)
+    nodes["left_child"], nodes["right_child"] = left[:node_count], right[:node_count]
+    nodes["feature"], nodes["threshold"] = feature[:node_count], threshold[:node_count]
+    nodes["impurity"], nodes["n_node_samples"] = impurity[:node_count], count[:node_count]
+    nodes["weighted_n_node_samples"] = count[:node_count]
+    nodes["missing_go_to_left"] = missing_left[:node_count]
+    tree.__setstate__({"max_depth": int(deepest), "node_count": int(node_count), "nodes": nodes,
+                       "values": value[:node_count].reshape(-1, 1, 1).copy()})
+    return tree
+
+
+@contextmanager
+def presorted_boosting():
+    """Gradient boosting fits inside grow their trees with ``PresortedTreeRegressor``."""
+    original = _gb.DecisionTreeRegressor
+    _gb.DecisionTreeRegressor = PresortedTreeRegressor
+    try:
+        yield
+    finally:
+        _gb.DecisionTreeRegressor = original
+        _PresortCache.clear()
