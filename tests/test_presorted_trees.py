@@ -5,7 +5,7 @@ import pytest
 from sklearn.ensemble import GradientBoostingClassifier, _gb
 from sklearn.tree import DecisionTreeRegressor
 
-from disrec.metrics.presorted_trees import PresortedTreeRegressor, presorted_boosting
+from disrec.metrics.presorted_trees import PresortedTreeRegressor, _presorted, presorted_boosting
 
 NODE_FIELDS = ("left_child", "right_child", "feature", "threshold", "impurity", "n_node_samples",
                "weighted_n_node_samples")
@@ -109,3 +109,26 @@ def test_ties_are_taken_as_scikit_learn_takes_them():
         rows = np.array([[low], [np.nextafter(low, np.float32(3))]], dtype=np.float32)
         assert tie_run(rows) == (2 if tied else 1)
         assert DecisionTreeRegressor().fit(rows, [0.0, 1.0]).tree_.node_count == (1 if tied else 3)
+
+
+def test_nested_contexts_keep_the_swap_and_another_scikit_learn_gets_none(monkeypatch):
+    import sklearn
+
+    with presorted_boosting():
+        with presorted_boosting():
+            assert _gb.DecisionTreeRegressor is PresortedTreeRegressor
+        assert _gb.DecisionTreeRegressor is PresortedTreeRegressor  # the outer context still holds it
+    assert _gb.DecisionTreeRegressor is DecisionTreeRegressor and _presorted.rows is None
+    monkeypatch.setattr(sklearn, "__version__", "1.10.0")
+    with presorted_boosting():  # a release whose splitter the builder does not follow: scikit-learn's own trees
+        assert _gb.DecisionTreeRegressor is DecisionTreeRegressor
+
+
+def test_rows_changed_between_fits_are_sorted_again():
+    """Outside presorted_boosting no order is kept: a fit on an array changed in place sees the change."""
+    X, y, settings = next(problems("continuous", 1, seed=4))
+    first = PresortedTreeRegressor(**settings).fit(X, y, check_input=False)
+    X[:, :] = X[::-1]
+    ours = PresortedTreeRegressor(**settings).fit(X, y, check_input=False)
+    assert_same_tree(ours, DecisionTreeRegressor(**settings).fit(X, y, check_input=False))
+    assert first.tree_.node_count > 1

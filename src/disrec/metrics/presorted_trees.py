@@ -23,14 +23,17 @@ weights, validated float32 rows); any other fit is scikit-learn's own.
 from __future__ import annotations
 
 import functools
+import threading
 from contextlib import contextmanager
 
 import numpy as np
+import sklearn
 from sklearn.ensemble import _gb
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.tree._tree import Tree
 from sklearn.utils import check_random_state
 
+SCIKIT_LEARN_FOLLOWED = "1.9.1"  # the release whose sklearn/tree and utils/_sorting code the builder repeats
 RAND_R_MAX = 2_147_483_647  # sklearn/tree/_utils.pxd
 # scikit-learn's trees take feature values this close as equal, in float32 arithmetic (sklearn/tree/_partitioner.pxd).
 FEATURE_THRESHOLD = np.float32(1e-7)
@@ -46,27 +49,30 @@ def _build():
     return build
 
 
-class _PresortCache:
-    """The last fit's rows and each feature's row order (a boosting fit passes the same array to every
-    stage's tree)."""
+class _Presorted(threading.local):
+    """Per thread, inside presorted_boosting: the last fit's rows and each feature's row order (a boosting fit
+    passes its own validated array, unchanged, to every stage's tree). Outside, nothing is kept: an array
+    could change between fits."""
 
+    depth = 0  # presorted_boosting contexts open in this thread
     rows: np.ndarray | None = None
     order: np.ndarray | None = None
 
-    @classmethod
-    def of(cls, X: np.ndarray) -> np.ndarray:
-        if cls.rows is not X:
-            cls.rows, cls.order = X, np.ascontiguousarray(np.argsort(X, axis=0, kind="stable").T, dtype=np.int64)
-        return cls.order
+    def of(self, X: np.ndarray) -> np.ndarray:
+        if self.rows is X:
+            return self.order
+        order = np.ascontiguousarray(np.argsort(X, axis=0, kind="stable").T, dtype=np.int64)
+        if self.depth:
+            self.rows, self.order = X, order
+        return order
 
-    @classmethod
-    def clear(cls) -> None:
-        cls.rows = cls.order = None
+
+_presorted = _Presorted()
 
 
 class PresortedTreeRegressor(DecisionTreeRegressor):
-    """DecisionTreeRegressor whose fit, in boosting's settings on rows without ties, grows the tree from
-    features sorted once per set of rows (module docstring); otherwise scikit-learn's own fit."""
+    """DecisionTreeRegressor whose fit, in boosting's settings, grows the tree from features sorted once per
+    set of rows (module docstring); in any other, scikit-learn's own fit."""
 
     def _presortable(self, X, y, sample_weight, check_input) -> bool:
         return (not check_input and isinstance(X, np.ndarray)
@@ -85,7 +91,7 @@ class PresortedTreeRegressor(DecisionTreeRegressor):
         random_state = check_random_state(self.random_state)
         seed = random_state.randint(0, RAND_R_MAX)  # the splitter's one draw (sklearn/tree/_splitter.pyx)
         max_depth = np.iinfo(np.int32).max if self.max_depth is None else self.max_depth
-        grown = _build()(X, np.ascontiguousarray(y, dtype=np.float64), _PresortCache.of(X), seed, max_depth,
+        grown = _build()(X, np.ascontiguousarray(y, dtype=np.float64), _presorted.of(X), seed, max_depth,
                           max(self.min_samples_split, 2 * self.min_samples_leaf), self.min_samples_leaf,
                           float(self.min_impurity_decrease))
         self.tree_ = _as_tree(X.shape[1], *grown)
@@ -107,13 +113,30 @@ def _as_tree(n_features: int, node_count: int, left, right, feature, threshold, 
     return tree
 
 
+_swap_lock = threading.Lock()
+_swaps = 0  # presorted_boosting contexts open, in any thread
+
+
 @contextmanager
 def presorted_boosting():
-    """Gradient boosting fits inside grow their trees with ``PresortedTreeRegressor``."""
-    original = _gb.DecisionTreeRegressor
-    _gb.DecisionTreeRegressor = PresortedTreeRegressor
+    """Gradient boosting fits inside grow their trees with ``PresortedTreeRegressor``: with the version of
+    scikit-learn whose splitter the builder repeats, otherwise with scikit-learn's own. Nested and
+    concurrent contexts keep it until the last one ends."""
+    global _swaps
+    if sklearn.__version__ != SCIKIT_LEARN_FOLLOWED:
+        yield
+        return
+    with _swap_lock:
+        _swaps += 1
+        _gb.DecisionTreeRegressor = PresortedTreeRegressor
+    _presorted.depth += 1
     try:
         yield
     finally:
-        _gb.DecisionTreeRegressor = original
-        _PresortCache.clear()
+        _presorted.depth -= 1
+        if not _presorted.depth:
+            _presorted.rows = _presorted.order = None
+        with _swap_lock:
+            _swaps -= 1
+            if not _swaps:
+                _gb.DecisionTreeRegressor = DecisionTreeRegressor
