@@ -10,7 +10,8 @@ of class 1 over all d features with ``num_samples`` perturbations.
 factor. ``lime_global`` computes the same estimator in batches: it draws each
 user's perturbations the way LIME does (bins sampled from the training
 frequencies, values from LIME's own discretizer), shares them across
-factors, predicts all of them at once, and solves every user's weighted ridge
+factors, predicts all of them at once (boosted trees in compiled code,
+``disrec.metrics.boosted_predictions``), and solves every user's weighted ridge
 regression (alpha 1, unpenalised intercept, LIME's kernel) in one batched
 linear solve. With all d features requested, LIME's feature selection keeps
 every feature, so the ridge on all features is what LIME fits.
@@ -22,6 +23,7 @@ import numpy as np
 from lime.lime_tabular import LimeTabularExplainer
 from sklearn.utils.parallel import Parallel, delayed  # they carry scikit-learn's config into workers
 
+from disrec.metrics.boosted_predictions import class1_probabilities
 from disrec.metrics.classifiers import FactorClassifiers
 
 
@@ -85,10 +87,6 @@ def lime_neighbourhoods(explainer: LimeTabularExplainer, rows: np.ndarray, num_s
     return binary, inverse
 
 
-def positive_probability(model, rows: np.ndarray) -> np.ndarray:
-    return model.predict_proba(rows)[:, 1]
-
-
 class LimeGlobal:
     """The batched estimator on one set of codes and seed, for any classifiers on those codes.
 
@@ -133,11 +131,11 @@ class LimeGlobal:
             batches = self._neighbourhoods()
         n, d = self.codes.shape
         k = len(classifiers.models)
+        probabilities = [class1_probabilities(model) for model in classifiers.models]
         totals = np.zeros((d, k))
         with Parallel(n_jobs=self.n_jobs) as parallel:  # one set of workers for every batch
             for binary, flat, weights in batches:
-                targets = np.stack(parallel(delayed(positive_probability)(m, flat) for m in classifiers.models),
-                                   axis=1)
+                targets = np.stack(parallel(delayed(predict)(flat) for predict in probabilities), axis=1)
                 coefficients = weighted_ridge(binary.astype(np.float64),
                                               targets.reshape(len(binary), self.num_samples, k), weights)
                 totals += np.abs(coefficients).sum(axis=0)
