@@ -5,10 +5,11 @@
 
 One GradientBoostingClassifier fit per row count (the search's settings: depth 3, learning rate 0.1) on
 continuous codes of standard normal values, as many rows as a fold of ML-100K's (470), ML1M's (3,020) or a
-refit on ML1M's train users (6,040). Prints milliseconds per stage (tree and boosting's own update) for
-each builder, the ratio, and whether the two fits are the same (every tree, feature importances and
-decision function equal). Then, for each fit, the probabilities of class 1 of ``--predicted-rows`` new
-rows (LIME's perturbations are such rows) by ``predict_proba`` and by ``disrec.metrics.boosted_predictions``:
+refit on ML1M's train users (6,040). Prints milliseconds per stage (tree and leaf update) for scikit-learn's
+fit and the presorted one (``presorted_boosting``: presorted trees, compiled leaf updates), the ratio, and
+whether the two fits are the same (every tree, feature importances, train scores and decision function
+equal). Then, for each fit, the probabilities of class 1 of ``--predicted-rows`` new rows (LIME's
+perturbations are such rows) by ``predict_proba`` and by ``disrec.metrics.boosted_predictions``:
 nanoseconds per row and tree, the ratio, and whether the probabilities are equal.
 """
 
@@ -44,6 +45,7 @@ def same(model: GradientBoostingClassifier, other: GradientBoostingClassifier, c
                 for a, b in zip(model.estimators_[:, 0], other.estimators_[:, 0])
                 for name in ("feature", "threshold", "impurity", "n_node_samples", "value"))
     return (trees and np.array_equal(model.feature_importances_, other.feature_importances_)
+            and np.array_equal(model.train_score_, other.train_score_)
             and np.array_equal(model.decision_function(codes), other.decision_function(codes)))
 
 

@@ -5,6 +5,7 @@ import pytest
 from sklearn.ensemble import GradientBoostingClassifier, _gb
 from sklearn.tree import DecisionTreeRegressor
 
+from disrec.metrics.leaf_updates import LIBRARY_UPDATE, update_terminal_regions
 from disrec.metrics.presorted_trees import PresortedTreeRegressor, _presorted, presorted_boosting
 
 NODE_FIELDS = ("left_child", "right_child", "feature", "threshold", "impurity", "n_node_samples",
@@ -93,10 +94,10 @@ def test_boosting_with_presorted_trees_is_boosting(subsample):
     np.testing.assert_array_equal(ours.predict_proba(other), theirs.predict_proba(other))
 
 
-def test_the_tree_class_is_restored_after_an_error():
+def test_the_tree_class_and_leaf_update_are_restored_after_an_error():
     with pytest.raises(ValueError), presorted_boosting():
         GradientBoostingClassifier().fit(np.zeros((4, 2)), [0, 1, 2])
-    assert _gb.DecisionTreeRegressor is DecisionTreeRegressor
+    assert _gb.DecisionTreeRegressor is DecisionTreeRegressor and _gb._update_terminal_regions is LIBRARY_UPDATE
 
 
 def test_ties_are_taken_as_scikit_learn_takes_them():
@@ -118,10 +119,12 @@ def test_nested_contexts_keep_the_swap_and_another_scikit_learn_gets_none(monkey
         with presorted_boosting():
             assert _gb.DecisionTreeRegressor is PresortedTreeRegressor
         assert _gb.DecisionTreeRegressor is PresortedTreeRegressor  # the outer context still holds it
+        assert _gb._update_terminal_regions is update_terminal_regions
     assert _gb.DecisionTreeRegressor is DecisionTreeRegressor and _presorted.rows is None
+    assert _gb._update_terminal_regions is LIBRARY_UPDATE
     monkeypatch.setattr(sklearn, "__version__", "1.10.0")
-    with presorted_boosting():  # a release whose splitter the builder does not follow: scikit-learn's own trees
-        assert _gb.DecisionTreeRegressor is DecisionTreeRegressor
+    with presorted_boosting():  # a release whose code the builder does not follow: scikit-learn's own fit
+        assert _gb.DecisionTreeRegressor is DecisionTreeRegressor and _gb._update_terminal_regions is LIBRARY_UPDATE
 
 
 def test_rows_changed_between_fits_are_sorted_again():

@@ -33,6 +33,8 @@ from sklearn.tree import DecisionTreeRegressor
 from sklearn.tree._tree import Tree
 from sklearn.utils import check_random_state
 
+from disrec.metrics.leaf_updates import LIBRARY_UPDATE, update_terminal_regions
+
 SCIKIT_LEARN_FOLLOWED = "1.9.1"  # the release whose sklearn/tree and utils/_sorting code the builder repeats
 RAND_R_MAX = 2_147_483_647  # sklearn/tree/_utils.pxd
 # scikit-learn's trees take feature values this close as equal, in float32 arithmetic (sklearn/tree/_partitioner.pxd).
@@ -119,9 +121,9 @@ _swaps = 0  # presorted_boosting contexts open, in any thread
 
 @contextmanager
 def presorted_boosting():
-    """Gradient boosting fits inside grow their trees with ``PresortedTreeRegressor``: with the version of
-    scikit-learn whose splitter the builder repeats, otherwise with scikit-learn's own. Nested and
-    concurrent contexts keep it until the last one ends."""
+    """Gradient boosting fits inside grow their trees with ``PresortedTreeRegressor`` and set their leaves
+    with ``disrec.metrics.leaf_updates``: with the version of scikit-learn whose code these repeat,
+    otherwise with scikit-learn's own. Nested and concurrent contexts keep them until the last one ends."""
     global _swaps
     if sklearn.__version__ != SCIKIT_LEARN_FOLLOWED:
         yield
@@ -129,6 +131,7 @@ def presorted_boosting():
     with _swap_lock:
         _swaps += 1
         _gb.DecisionTreeRegressor = PresortedTreeRegressor
+        _gb._update_terminal_regions = update_terminal_regions
     _presorted.depth += 1
     try:
         yield
@@ -140,3 +143,4 @@ def presorted_boosting():
             _swaps -= 1
             if not _swaps:
                 _gb.DecisionTreeRegressor = DecisionTreeRegressor
+                _gb._update_terminal_regions = LIBRARY_UPDATE
