@@ -14,7 +14,8 @@ background only enters through how many rows share each satisfaction pattern
 of a leaf's path, so it is counted once per leaf instead of paired with every
 x: O(trees x leaves x 2^depth x users) instead of O(trees x leaves x users^2).
 The rows to explain enter the same way: a leaf's contributions are tabulated
-per (row pattern, background pattern) and gathered per row.
+per (row pattern, background pattern) and gathered per row, in compiled code
+(numba; the tree walk that finds the leaves' paths stays in Python).
 Same numbers as ``shap.TreeExplainer(model, data=background)`` (tested).
 """
 
@@ -24,6 +25,7 @@ from functools import lru_cache
 from math import factorial
 
 import numpy as np
+from numba import njit
 from sklearn.ensemble import GradientBoostingClassifier
 
 
@@ -41,10 +43,6 @@ def _leaf_paths(tree) -> list[tuple[float, dict[int, tuple[float, float]]]]:
         stack.append((left, {**bounds, feature: (low, min(high, threshold))}))
         stack.append((right, {**bounds, feature: (max(low, threshold), high)}))
     return paths
-
-
-def _satisfies(rows: np.ndarray, features: list[int], bounds: dict[int, tuple[float, float]]) -> np.ndarray:
-    return np.stack([(rows[:, f] > bounds[f][0]) & (rows[:, f] <= bounds[f][1]) for f in features], axis=1)
 
 
 @lru_cache(maxsize=None)
@@ -67,27 +65,69 @@ def _pattern_weights(length: int) -> np.ndarray:
     return weights
 
 
-def tree_shap_values(tree, rows: np.ndarray, background: np.ndarray) -> np.ndarray:
-    """(n, d) interventional SHAP values of one regression tree, averaged over ``background``."""
-    values = np.zeros(rows.shape)
-    for value, bounds in _leaf_paths(tree):
-        features = sorted(bounds)
-        if not features:
+@njit(cache=True, nogil=True)
+def add_tree_values(rows, background, leaf_values, leaf_features, leaf_lows, leaf_highs, leaf_lengths,
+                    pattern_weights, values):
+    """values += one tree's (n, d) SHAP values, leaf by leaf (leaves with a path of L features).
+
+    A row's pattern has bit i set when it satisfies the leaf's condition on its i-th path feature (ascending
+    feature order). Each (row pattern, background pattern) entry is (leaf value x the background pattern's
+    share) x its Shapley weight, and a row's entries are added background pattern by background pattern in
+    ascending order, the order of a sum over background rows grouped by pattern."""
+    n_background = background.shape[0]
+    for leaf in range(len(leaf_values)):
+        length = leaf_lengths[leaf]
+        if length == 0:
             continue
-        by_x = _satisfies(rows, features, bounds)
-        by_z = _satisfies(background, features, bounds)
-        powers = 1 << np.arange(len(features))
-        shares = np.bincount(by_z @ powers, minlength=1 << len(features)) / len(background)
-        # A row's contribution depends only on its own pattern and the background's: tabulate every pair, then
-        # add each row's entries background pattern by background pattern (one order of addition, as if row by row).
-        z_patterns = np.flatnonzero(shares)
-        table = (value * shares[z_patterns])[None, :, None] * _pattern_weights(len(features))[:, z_patterns]
-        row_patterns = by_x @ powers
-        path_values = values[:, features]  # added to in place, then written back: the same additions, in order
-        for column in range(len(z_patterns)):
-            path_values += table[row_patterns, column]
-        values[:, features] = path_values
-    return values
+        features, lows, highs = leaf_features[leaf], leaf_lows[leaf], leaf_highs[leaf]
+        n_patterns = 1 << length
+        counts = np.zeros(n_patterns, dtype=np.int64)
+        for b in range(n_background):
+            counts[_pattern(background[b], features, lows, highs, length)] += 1
+        table = np.zeros((n_patterns, n_patterns, length))
+        for z in range(n_patterns):
+            if counts[z]:
+                scaled = leaf_values[leaf] * (counts[z] / n_background)
+                for x in range(n_patterns):
+                    for i in range(length):
+                        table[x, z, i] = scaled * pattern_weights[length, x, z, i]
+        for r in range(rows.shape[0]):
+            x = _pattern(rows[r], features, lows, highs, length)
+            for z in range(n_patterns):
+                if counts[z]:
+                    for i in range(length):
+                        values[r, features[i]] += table[x, z, i]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pattern(row, features, lows, highs, length):
+    pattern = 0
+    for i in range(length):
+        value = row[features[i]]
+        if lows[i] < value <= highs[i]:
+            pattern |= 1 << i
+    return pattern
+
+
+def _padded_paths(tree) -> tuple[np.ndarray, ...]:
+    """The leaves' values, path features (ascending), bounds and path lengths as arrays padded to the longest."""
+    paths = _leaf_paths(tree)
+    longest = max(len(bounds) for _, bounds in paths)
+    features = np.zeros((len(paths), max(longest, 1)), dtype=np.int64)
+    lows, highs = np.zeros(features.shape), np.zeros(features.shape)
+    for leaf, (_, bounds) in enumerate(paths):
+        for i, feature in enumerate(sorted(bounds)):
+            features[leaf, i], (lows[leaf, i], highs[leaf, i]) = feature, bounds[feature]
+    return (np.array([value for value, _ in paths]), features, lows, highs,
+            np.array([len(bounds) for _, bounds in paths], dtype=np.int64))
+
+
+def _weights_up_to(length: int) -> np.ndarray:
+    """(length + 1, 2^length, 2^length, length): ``_pattern_weights(L)`` at [L, :2^L, :2^L, :L]."""
+    weights = np.zeros((length + 1, 1 << length, 1 << length, max(length, 1)))
+    for size in range(1, length + 1):
+        weights[size, :1 << size, :1 << size, :size] = _pattern_weights(size)
+    return weights
 
 
 def gbt_shap_values(model: GradientBoostingClassifier, rows: np.ndarray, background: np.ndarray) -> np.ndarray:
@@ -95,5 +135,11 @@ def gbt_shap_values(model: GradientBoostingClassifier, rows: np.ndarray, backgro
     # scikit-learn's trees round inputs to float32, then compare them with float64 thresholds: compared in
     # float32, a threshold between two adjacent float32 values would round onto one of them.
     rows, background = (a.astype(np.float32).astype(np.float64) for a in (rows, background))
-    total = sum(tree_shap_values(estimator.tree_, rows, background) for estimator in model.estimators_[:, 0])
+    paths = [_padded_paths(estimator.tree_) for estimator in model.estimators_[:, 0]]
+    weights = _weights_up_to(max(int(lengths.max()) for *_, lengths in paths))
+    total = np.zeros(rows.shape)
+    for path in paths:  # each tree's values summed on their own, then added to the total, tree by tree
+        values = np.zeros(rows.shape)
+        add_tree_values(rows, background, *path, weights, values)
+        total += values
     return model.learning_rate * total
