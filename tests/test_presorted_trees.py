@@ -30,7 +30,9 @@ def assert_same_tree(ours, theirs) -> None:
 def problems(kind: str, count: int, seed: int):
     """(X float32, y, tree settings): continuous features (near-ties within 1e-7 occur at a few thousand
     rows), features of few distinct values (long runs of equal values, nodes where a feature is constant)
-    and a feature constant everywhere."""
+    and a feature constant everywhere, or continuous features with a few equal pairs and triples each (as
+    float32 codes of thousands of users have; targets continuous, or of a few values so that equal rows
+    often share them: the builder then need not sort)."""
     rng = np.random.default_rng(seed)
     for trial in range(count):
         n, d = int(rng.integers(2, 2500)), int(rng.integers(1, 9))
@@ -39,14 +41,21 @@ def problems(kind: str, count: int, seed: int):
             X = np.round(X * rng.choice([3, 30, 3e6])) / rng.choice([3, 30, 3e6, 3e7])
             if trial % 3 == 0:
                 X[:, 0] = X[0, 0]
+        if kind == "paired":
+            for column in range(d):
+                copies = rng.integers(0, n, size=(int(rng.integers(0, 6)), 3))
+                X[copies[:, 1], column] = X[copies[:, 0], column]
+                X[copies[::2, 2], column] = X[copies[::2, 0], column]
         y = rng.normal(size=n) if trial % 2 else rng.integers(0, 2, n) - rng.random()
+        if kind == "paired" and trial % 3 == 0:
+            y = rng.integers(0, 3, n) * 0.3
         settings = {"max_depth": None if trial % 7 == 0 else int(rng.choice([1, 2, 3, 5, 8])),
                     "min_samples_split": int(rng.choice([2, 3, 5, 10])),
                     "min_samples_leaf": int(rng.choice([1, 2, 4, 7])), "random_state": int(rng.integers(2**31 - 1))}
         yield X.astype(np.float32), y, settings
 
 
-@pytest.mark.parametrize("kind", ["continuous", "tied"])
+@pytest.mark.parametrize("kind", ["continuous", "tied", "paired"])
 def test_trees_are_scikit_learns(kind):
     """The fit boosting makes (validated float32 rows, unit weights): the same tree as scikit-learn's
     builder, and the random state left where scikit-learn's fit leaves it."""

@@ -2,6 +2,8 @@
 this file). Each function follows the scikit-learn 1.9 routine named in it, step for step.
 """
 
+import math
+
 import numpy as np
 from numba import njit
 
@@ -87,6 +89,88 @@ def introsort(values, rows, max_depth):
 
 
 @njit(cache=True, nogil=True)
+def same_bits(a, b):
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+@njit(cache=True, nogil=True)
+def order_free(y, rows, first, stop, running, sign):
+    """Whether adding (sign 1) or subtracting (sign -1) y of rows[first:stop], a run of rows with equal
+    feature values, to ``running`` gives the same float in any order: their y are all the same, or they
+    are two and both orders round alike."""
+    all_same = True
+    for i in range(first + 1, stop):
+        all_same = all_same and same_bits(y[rows[i]], y[rows[first]])
+    if all_same:
+        return True
+    if stop - first != 2:
+        return False
+    a, b = sign * y[rows[first]], sign * y[rows[first + 1]]
+    return same_bits((running + a) + b, (running + b) + a)
+
+
+@njit(cache=True, nogil=True)
+def scan_splits(values, rows, y, feature, start, end, min_samples_leaf, sum_total, weight, best, check_runs):
+    """The best splitter's scan of one feature (sklearn/tree/_splitter.pyx node_split_best: tied values
+    skipped, the criterion's update forward or back from the end, the proxy improvement, the first best)
+    over the node's rows by value. ``best`` holds proxy, position, feature, threshold and the missing
+    values' side, updated in place. With ``check_runs`` the rows of a run of equal values may be in
+    another order than scikit-learn's sort leaves them in: returns False, as soon as a run's sum could
+    round otherwise (``order_free``), and then ``best`` is not to be used."""
+    sum_left, weight_left, pos = 0.0, 0.0, start
+    p = start
+    while p < end:
+        p += 1
+        while p < end and values[p] <= values[p - 1] + FEATURE_THRESHOLD:
+            p += 1
+        if p == end or p - start < min_samples_leaf or end - p < min_samples_leaf:
+            continue
+        if p - pos <= end - p:  # the criterion's update: forward, or back from the end
+            run_end = pos
+            for q in range(pos, p):
+                if check_runs and q >= run_end and q + 1 < p and values[q + 1] == values[q]:
+                    run_end = q + 2
+                    while run_end < p and values[run_end] == values[q]:
+                        run_end += 1
+                    if not order_free(y, rows, q, run_end, sum_left, 1.0):
+                        return False
+                sum_left += y[rows[q]]
+                weight_left += 1.0
+        else:
+            sum_left, weight_left = sum_total, weight
+            run_start = end
+            for q in range(end - 1, p - 1, -1):
+                if check_runs and q < run_start and q - 1 >= p and values[q - 1] == values[q]:
+                    run_start = q - 1
+                    while run_start > p and values[run_start - 1] == values[q]:
+                        run_start -= 1
+                    if not order_free(y, rows, run_start, q + 1, sum_left, -1.0):
+                        return False
+                sum_left -= y[rows[q]]
+                weight_left -= 1.0
+        pos = p
+        sum_right = sum_total - sum_left
+        proxy = sum_left * sum_left / weight_left + sum_right * sum_right / (weight - weight_left)
+        if proxy > best[0]:
+            best[0], best[1], best[2] = proxy, p, feature
+            best[3] = np.float64(values[p - 1]) / 2.0 + np.float64(values[p]) / 2.0
+            best[4] = p - start > end - p
+    return True
+
+
+@njit(cache=True, nogil=True)
+def settle_order(X, samples, values, start, end, sorted_features, first, stop):
+    """Sort the node's rows by each of sorted_features[first:stop] in turn, as scikit-learn's splitter did
+    when it visited them: where a feature has equal values, the rows' order after its sort depends on the
+    order before it."""
+    for k in range(first, stop):
+        f = sorted_features[k]
+        for p in range(start, end):
+            values[p] = X[samples[p], f]
+        introsort(values[start:end], samples[start:end], 2 * np.int64(np.log2(end - start)))
+
+
+@njit(cache=True, nogil=True)
 def build(X, y, order, seed, max_depth, min_samples_split, min_samples_leaf, min_impurity_decrease):
     """sklearn/tree/_tree.pyx DepthFirstTreeBuilder.build with the best splitter and squared error, unit
     weights: X (n, features) float32, y (n,) float64, order (features, n) each feature's rows by value, seed
@@ -107,6 +191,8 @@ def build(X, y, order, seed, max_depth, min_samples_split, min_samples_leaf, min
     features = np.arange(n_features)
     constant_features = np.arange(n_features)
     values = np.empty(n, np.float32)
+    sorted_features = np.empty(n_features, np.int64)
+    best, kept = np.empty(5), np.empty(5)  # proxy, position, feature, threshold, missing values' side
     goes_left = np.zeros(n, np.bool_)
     scratch = np.empty(n, np.int64)
     state = np.array([np.uint64(seed)])
@@ -134,8 +220,12 @@ def build(X, y, order, seed, max_depth, min_samples_split, min_samples_leaf, min
         best_pos, best_feature, best_threshold, best_missing_left = end, 0, 0.0, False
         impurity_left, impurity_right, improvement, n_total = 0.0, 0.0, 0.0, n_known
         if not leaf:  # the best splitter's node_split (sklearn/tree/_splitter.pyx node_split_best)
-            best_proxy = -np.inf
+            best[:] = 0.0
+            best[0], best[1] = -np.inf, end
             f_i, n_visited, n_found, n_drawn = n_features, 0, 0, 0
+            # Features the splitter sorted at this node, in order, and how many of them the rows in ``samples``
+            # are in the order of: a feature with equal values is sorted only when its order matters.
+            n_sorted, settled = 0, 0
             while f_i > n_total and (n_visited < n_features or n_visited <= n_found + n_drawn):
                 n_visited += 1
                 f_j = rand_int(n_drawn, f_i - n_found, state)
@@ -145,16 +235,15 @@ def build(X, y, order, seed, max_depth, min_samples_split, min_samples_leaf, min
                     continue
                 f_j += n_found
                 f = features[f_j]
+                sorted_features[n_sorted] = f
+                n_sorted += 1
                 equal_values = False
                 for p in range(start, end):
                     values[p] = X[sorted_rows[f, p], f]
                     equal_values = equal_values or (p > start and values[p] == values[p - 1])
-                if equal_values:  # their order is the sort's: sort as scikit-learn does, from its row order
-                    for p in range(start, end):
-                        values[p] = X[samples[p], f]
-                    introsort(values[start:end], samples[start:end], 2 * np.int64(np.log2(end - start)))
-                else:
+                if not equal_values:  # one order by value: the one scikit-learn's sort leaves
                     samples[start:end] = sorted_rows[f, start:end]
+                    settled = n_sorted
                 if values[end - 1] <= values[start] + FEATURE_THRESHOLD:  # constant in this node
                     features[f_j], features[n_total] = features[n_total], features[f_j]
                     n_found += 1
@@ -162,31 +251,19 @@ def build(X, y, order, seed, max_depth, min_samples_split, min_samples_leaf, min
                     continue
                 f_i -= 1
                 features[f_i], features[f_j] = features[f_j], features[f_i]
-                sum_left, weight_left, pos = 0.0, 0.0, start
-                p = start
-                while p < end:
-                    p += 1
-                    while p < end and values[p] <= values[p - 1] + FEATURE_THRESHOLD:
-                        p += 1
-                    if p == end or p - start < min_samples_leaf or end - p < min_samples_leaf:
-                        continue
-                    if p - pos <= end - p:  # the criterion's update: forward, or back from the end
-                        for q in range(pos, p):
-                            sum_left += y[samples[q]]
-                            weight_left += 1.0
-                    else:
-                        sum_left, weight_left = sum_total, weight
-                        for q in range(end - 1, p - 1, -1):
-                            sum_left -= y[samples[q]]
-                            weight_left -= 1.0
-                    pos = p
-                    sum_right = sum_total - sum_left
-                    proxy = sum_left * sum_left / weight_left + sum_right * sum_right / (weight - weight_left)
-                    if proxy > best_proxy:
-                        best_proxy = proxy
-                        best_pos, best_feature = p, f
-                        best_threshold = np.float64(values[p - 1]) / 2.0 + np.float64(values[p]) / 2.0
-                        best_missing_left = p - start > end - p
+                kept[:] = best
+                if equal_values and scan_splits(values, sorted_rows[f], y, f, start, end, min_samples_leaf,
+                                                sum_total, weight, best, True):
+                    continue  # the runs of equal values sum alike in any order: scikit-learn's order can wait
+                if equal_values:
+                    best[:] = kept
+                    settle_order(X, samples, values, start, end, sorted_features, settled, n_sorted)
+                    settled = n_sorted
+                scan_splits(values, samples, y, f, start, end, min_samples_leaf, sum_total, weight, best, False)
+            best_pos, best_feature, best_threshold = np.int64(best[1]), np.int64(best[2]), best[3]
+            best_missing_left = best[4] != 0.0
+            if best_pos < end:  # the rows are partitioned from the last sorted feature's order
+                settle_order(X, samples, values, start, end, sorted_features, settled, n_sorted)
             if best_pos < end:
                 low, high = start, end  # partition_samples_final: swaps from the right end
                 while low < high:

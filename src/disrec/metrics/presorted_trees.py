@@ -11,9 +11,13 @@ the fit's random state), the same features found constant, the same sums in
 the same order and so the same rounding, the same first best split, threshold
 and final partition of the node's rows. Where a node holds equal values of a
 feature, the order they are summed in is the one scikit-learn's sort leaves
-them in, so that node's rows are sorted by the same introsort, from the same
-order. Its trees equal scikit-learn's node for node, bit for bit (tested on
-continuous, tied and constant features).
+them in, so when that order matters the node's rows are sorted by the same
+introsort, from the same order: when a run of equal values could sum to
+another float in another order (rows with different targets, more than two
+of them or two whose sums round apart), or when a later step starts from
+that order (the next sorted feature's sort, the final partition). Its trees
+equal scikit-learn's node for node, bit for bit (tested on continuous, tied,
+paired and constant features).
 
 Only boosting's settings take this path (squared error, best splits over all
 features, depth-first growth, integer leaf and split sizes, unit sample
