@@ -1,5 +1,7 @@
 """Compiled class-1 probabilities of boosted trees are scikit-learn's predict_proba, bit for bit."""
 
+import platform
+
 import numpy as np
 import pytest
 import sklearn
@@ -7,6 +9,9 @@ from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
 from disrec.metrics import boosted_predictions as bp
+from disrec.metrics.presorted_trees import follows_scikit_learn
+
+compiled = pytest.mark.skipif(not follows_scikit_learn(), reason="scikit-learn's own code runs here")
 
 
 def fitted(seed: int):
@@ -32,6 +37,7 @@ def fitted(seed: int):
     return model, [new, X, at_thresholds, X.astype(np.float64) + 1e-9]
 
 
+@compiled
 @pytest.mark.parametrize("seed", range(40))
 def test_probabilities_are_predict_probas(seed):
     model, row_sets = fitted(seed)
@@ -41,6 +47,7 @@ def test_probabilities_are_predict_probas(seed):
         np.testing.assert_array_equal(probabilities(rows), model.predict_proba(rows)[:, 1])
 
 
+@compiled
 def test_shallow_leaves_fill_the_positions_below_them():
     """A tree whose root's left child is a leaf, laid out three levels deep: that leaf's value in the four
     left leaf positions, and any comparison made in the padded positions above them leaves it there."""
@@ -70,6 +77,9 @@ def test_other_models_are_asked_themselves(monkeypatch):
         assert isinstance(probabilities, bp.LibraryProbabilities)
         np.testing.assert_array_equal(probabilities(X), model.predict_proba(X)[:, 1])
     boosted = GradientBoostingClassifier(n_estimators=3, random_state=0).fit(X, y)
+    monkeypatch.setattr(platform, "machine", lambda: "arm64")
+    assert isinstance(bp.class1_probabilities(boosted), bp.LibraryProbabilities)
+    monkeypatch.undo()
     monkeypatch.setattr(sklearn, "__version__", "0.0")
     assert isinstance(bp.class1_probabilities(boosted), bp.LibraryProbabilities)
 

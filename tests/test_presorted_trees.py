@@ -6,7 +6,10 @@ from sklearn.ensemble import GradientBoostingClassifier, _gb
 from sklearn.tree import DecisionTreeRegressor
 
 from disrec.metrics.leaf_updates import LIBRARY_UPDATE, update_terminal_regions
-from disrec.metrics.presorted_trees import PresortedTreeRegressor, _presorted, presorted_boosting
+from disrec.metrics.presorted_trees import PresortedTreeRegressor, _presorted, follows_scikit_learn, presorted_boosting
+
+compiled = pytest.mark.skipif(not follows_scikit_learn(), reason="scikit-learn's own code runs here")
+
 
 NODE_FIELDS = ("left_child", "right_child", "feature", "threshold", "impurity", "n_node_samples",
                "weighted_n_node_samples")
@@ -68,6 +71,7 @@ def test_trees_are_scikit_learns(kind):
         assert ours.random_state.randint(2**31) == theirs.random_state.randint(2**31)
 
 
+@compiled
 def test_the_presorted_builder_grows_them(monkeypatch):
     """The trees above come from the presorted builder, not from scikit-learn's fit behind it; other
     settings do go to scikit-learn's."""
@@ -80,6 +84,7 @@ def test_the_presorted_builder_grows_them(monkeypatch):
         PresortedTreeRegressor(**settings).fit(X, y, sample_weight=np.full(len(y), 2.0), check_input=False)
 
 
+@compiled
 @pytest.mark.parametrize("subsample", [1.0, 0.7])
 def test_boosting_with_presorted_trees_is_boosting(subsample):
     """A gradient boosting fit inside presorted_boosting: the same trees, scores and predictions as outside
@@ -121,9 +126,8 @@ def test_ties_are_taken_as_scikit_learn_takes_them():
         assert DecisionTreeRegressor().fit(rows, [0.0, 1.0]).tree_.node_count == (1 if tied else 3)
 
 
-def test_nested_contexts_keep_the_swap_and_another_scikit_learn_gets_none(monkeypatch):
-    import sklearn
-
+@compiled
+def test_nested_contexts_keep_the_swap():
     with presorted_boosting():
         with presorted_boosting():
             assert _gb.DecisionTreeRegressor is PresortedTreeRegressor
@@ -131,9 +135,23 @@ def test_nested_contexts_keep_the_swap_and_another_scikit_learn_gets_none(monkey
         assert _gb._update_terminal_regions is update_terminal_regions
     assert _gb.DecisionTreeRegressor is DecisionTreeRegressor and _presorted.rows is None
     assert _gb._update_terminal_regions is LIBRARY_UPDATE
-    monkeypatch.setattr(sklearn, "__version__", "1.10.0")
-    with presorted_boosting():  # a release whose code the builder does not follow: scikit-learn's own fit
+
+
+@pytest.mark.parametrize("version, machine", [("1.10.0", "x86_64"), ("1.9.1", "arm64"), ("1.9.1", "aarch64")])
+def test_another_scikit_learn_or_processor_gets_scikit_learns_own_fit(monkeypatch, version, machine):
+    """A release whose code the builder does not follow, or a processor where scikit-learn's C code fuses
+    multiply-adds: scikit-learn's own trees and leaf updates, inside the context and out."""
+    import platform
+
+    import sklearn
+
+    monkeypatch.setattr(sklearn, "__version__", version)
+    monkeypatch.setattr(platform, "machine", lambda: machine)
+    with presorted_boosting():
         assert _gb.DecisionTreeRegressor is DecisionTreeRegressor and _gb._update_terminal_regions is LIBRARY_UPDATE
+    X, y, settings = next(problems("tied", 1, seed=0))
+    monkeypatch.setattr(DecisionTreeRegressor, "fit", lambda *args, **kwargs: "scikit-learn's fit")
+    assert PresortedTreeRegressor(**settings).fit(X, y, check_input=False) == "scikit-learn's fit"
 
 
 def test_rows_changed_between_fits_are_sorted_again():

@@ -13,19 +13,19 @@ score starts from scikit-learn's init estimator and adds learning_rate * leaf
 value stage by stage, the float64 sums ``predict_stages`` makes in the same
 order; scikit-learn's loss turns the raw scores into probabilities.
 
-Any other classifier, or another scikit-learn release, is asked through its
-own ``predict_proba``.
+Any other classifier, or a scikit-learn whose arithmetic this code does not
+repeat (``disrec.metrics.presorted_trees.follows_scikit_learn``), is asked
+through its own ``predict_proba``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import sklearn
 from numba import njit
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.utils import check_array
 
-from disrec.metrics.presorted_trees import SCIKIT_LEARN_FOLLOWED
+from disrec.metrics.presorted_trees import follows_scikit_learn
 
 MAX_LAID_OUT_DEPTH = 8  # leaf positions fit in a byte; deeper ensembles keep scikit-learn's walk
 ROW_BLOCK = 256  # rows whose codes and raw scores stay in cache while every tree visits them
@@ -115,8 +115,8 @@ class LibraryProbabilities:
 
 def class1_probabilities(model) -> BoostedProbabilities | LibraryProbabilities:
     """A function of rows giving ``model``'s probability of class 1: compiled for a fitted binary
-    gradient-boosting classifier of scikit-learn's followed release, the model's own otherwise."""
-    if (type(model) is GradientBoostingClassifier and sklearn.__version__ == SCIKIT_LEARN_FOLLOWED
+    gradient-boosting classifier where that gives scikit-learn's numbers, the model's own otherwise."""
+    if (type(model) is GradientBoostingClassifier and follows_scikit_learn()
             and getattr(model, "n_trees_per_iteration_", None) == 1):
         depth = max(estimator.tree_.max_depth for estimator in model.estimators_[:, 0])
         if depth <= MAX_LAID_OUT_DEPTH:

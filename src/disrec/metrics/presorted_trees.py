@@ -27,6 +27,7 @@ weights, validated float32 rows); any other fit is scikit-learn's own.
 from __future__ import annotations
 
 import functools
+import platform
 import threading
 from contextlib import contextmanager
 
@@ -45,6 +46,14 @@ RAND_R_MAX = 2_147_483_647  # sklearn/tree/_utils.pxd
 FEATURE_THRESHOLD = np.float32(1e-7)
 EPSILON = float(np.finfo(np.float64).eps)  # a node this pure is a leaf (sklearn/tree/_tree.pyx)
 NODE_DTYPE = Tree(1, np.array([1], dtype=np.intp), 1).__getstate__()["nodes"].dtype
+
+
+def follows_scikit_learn() -> bool:
+    """Whether this project's compiled boosting code gives the numbers of the scikit-learn it runs with: the
+    release it follows, on x86-64. scikit-learn's x86-64 wheels target the baseline instruction set, which
+    has no fused multiply-add, so each of its products is rounded before it is added, as in the compiled
+    code; on ARM the C compiler fuses a * b + c into one rounding, so there scikit-learn's own code runs."""
+    return sklearn.__version__ == SCIKIT_LEARN_FOLLOWED and platform.machine().lower() in ("x86_64", "amd64")
 
 
 @functools.cache
@@ -81,7 +90,7 @@ class PresortedTreeRegressor(DecisionTreeRegressor):
     set of rows (module docstring); in any other, scikit-learn's own fit."""
 
     def _presortable(self, X, y, sample_weight, check_input) -> bool:
-        return (not check_input and isinstance(X, np.ndarray)
+        return (follows_scikit_learn() and not check_input and isinstance(X, np.ndarray)
                 and X.dtype == np.float32 and X.ndim == 2 and np.ndim(y) == 1
                 and self.criterion == "squared_error" and self.splitter == "best" and self.max_features is None
                 and self.max_leaf_nodes is None and self.monotonic_cst is None and self.ccp_alpha == 0.0
@@ -126,10 +135,10 @@ _swaps = 0  # presorted_boosting contexts open, in any thread
 @contextmanager
 def presorted_boosting():
     """Gradient boosting fits inside grow their trees with ``PresortedTreeRegressor`` and set their leaves
-    with ``disrec.metrics.leaf_updates``: with the version of scikit-learn whose code these repeat,
+    with ``disrec.metrics.leaf_updates`` where these give scikit-learn's numbers (``follows_scikit_learn``),
     otherwise with scikit-learn's own. Nested and concurrent contexts keep them until the last one ends."""
     global _swaps
-    if sklearn.__version__ != SCIKIT_LEARN_FOLLOWED:
+    if not follows_scikit_learn():
         yield
         return
     with _swap_lock:
