@@ -43,8 +43,9 @@ def laid_out(tree, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         node, position, level = pending.pop()
         left = tree.children_left[node]
         if left == -1:  # a leaf: its value fills the leaf positions under it; the splits above them are moot
-            first = (position + 1) * 2 ** (depth - level) - 1
-            leaves[first - (2**depth - 1):first - (2**depth - 1) + 2 ** (depth - level)] = tree.value[node, 0, 0]
+            below = 2 ** (depth - level)
+            first = (position + 1) * below - 2**depth  # its leftmost descendant on the last level, as a leaf index
+            leaves[first:first + below] = tree.value[node, 0, 0]
             continue
         features[position], thresholds[position] = tree.feature[node], tree.threshold[node]
         pending += [(left, 2 * position + 1, level + 1), (tree.children_right[node], 2 * position + 2, level + 1)]

@@ -262,10 +262,10 @@ def build(X, y, order, seed, max_depth, min_samples_split, min_samples_leaf, min
                 scan_splits(values, samples, y, f, start, end, min_samples_leaf, sum_total, weight, best, False)
             best_pos, best_feature, best_threshold = np.int64(best[1]), np.int64(best[2]), best[3]
             best_missing_left = best[4] != 0.0
-            if best_pos < end:  # the rows are partitioned from the last sorted feature's order
-                settle_order(X, samples, values, start, end, sorted_features, settled, n_sorted)
             if best_pos < end:
-                low, high = start, end  # partition_samples_final: swaps from the right end
+                # partition_samples_final: from the last sorted feature's order, swaps from the right end
+                settle_order(X, samples, values, start, end, sorted_features, settled, n_sorted)
+                low, high = start, end
                 while low < high:
                     if np.float64(X[samples[low], best_feature]) <= best_threshold:
                         low += 1
