@@ -5,6 +5,7 @@ import platform
 import numpy as np
 import pytest
 import sklearn
+from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
@@ -45,6 +46,21 @@ def test_probabilities_are_predict_probas(seed):
     assert isinstance(probabilities, bp.BoostedProbabilities)
     for rows in row_sets:
         np.testing.assert_array_equal(probabilities(rows), model.predict_proba(rows)[:, 1])
+
+
+@compiled
+@pytest.mark.parametrize("init, one_number", [("zero", True), (DummyClassifier(strategy="prior"), True),
+                                              (DummyClassifier(strategy="most_frequent"), False),
+                                              (LogisticRegression(), False)])
+def test_every_init_gives_predict_probas(init, one_number):
+    """The class prior's raw score is computed once for all rows; other inits' row by row."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(400, 4)).astype(np.float32)
+    y = (X[:, 0] + rng.normal(size=400) > 0.5).astype(int)
+    model = GradientBoostingClassifier(n_estimators=20, init=init, random_state=0).fit(X, y)
+    assert (bp.same_init(model) is not None) == one_number
+    rows = rng.normal(size=(3000, 4)) * 2
+    np.testing.assert_array_equal(bp.class1_probabilities(model)(rows), model.predict_proba(rows)[:, 1])
 
 
 @compiled

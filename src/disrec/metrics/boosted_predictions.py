@@ -8,10 +8,12 @@ predict (about 9 ns per row and tree of depth 3). Here each tree is laid out
 as a complete binary tree of the ensemble's depth (a leaf above the bottom
 level repeats its value in every position below it), so a block of rows finds
 its leaves with comparisons and masks the compiler vectorises, no branches
-(about 1.5 ns per row and tree; ``benchmarks/tree_speed.py``). Each row's raw
-score starts from scikit-learn's init estimator and adds learning_rate * leaf
-value stage by stage, the float64 sums ``predict_stages`` makes in the same
-order; scikit-learn's loss turns the raw scores into probabilities.
+(about 1.3 ns per row and tree; ``benchmarks/tree_speed.py``). Each row's raw
+score starts from scikit-learn's init estimator (computed once where it gives
+every row the same number, as the default, the class prior, does) and adds
+learning_rate * leaf value stage by stage, the float64 sums ``predict_stages``
+makes in the same order; scikit-learn's loss turns the raw scores into
+probabilities.
 
 Any other classifier, or a scikit-learn whose arithmetic this code does not
 repeat (``disrec.metrics.presorted_trees.follows_scikit_learn``), is asked
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from sklearn.dummy import DummyClassifier
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.utils import check_array
 
@@ -98,12 +101,29 @@ class BoostedProbabilities:
         self.model = model
         trees = [laid_out(estimator.tree_, depth) for estimator in model.estimators_[:, 0]]
         self.features, self.thresholds, self.leaves = (np.stack(parts) for parts in zip(*trees))
+        self.same_init = same_init(model)
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         rows = check_array(rows, dtype=np.float32, order="C")  # what predict_proba validates them to
-        raw = self.model._raw_predict_init(rows)[:, 0].copy()
+        if rows.shape[1] != self.model.n_features_in_:
+            raise ValueError(f"rows have {rows.shape[1]} features; the classifier was fit on "
+                             f"{self.model.n_features_in_}")
+        if self.same_init is None:
+            raw = self.model._raw_predict_init(rows)[:, 0].copy()
+        else:
+            raw = np.full(len(rows), self.same_init)
         add_stages(rows, self.features, self.thresholds, self.leaves, float(self.model.learning_rate), raw)
         return self.model._loss.predict_proba(raw)[:, 1]
+
+
+def same_init(model: GradientBoostingClassifier) -> float | None:
+    """The raw score the init estimator gives every row, where it is one number: with "zero", or the default
+    init, the class prior (scikit-learn computes the same log-odds row by row). None otherwise."""
+    if isinstance(model.init_, str):
+        return 0.0
+    if type(model.init_) is DummyClassifier and model.init_.strategy == "prior":
+        return float(model._raw_predict_init(np.zeros((1, model.n_features_in_), dtype=np.float32))[0, 0])
+    return None
 
 
 class LibraryProbabilities:
