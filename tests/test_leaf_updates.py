@@ -53,13 +53,12 @@ def test_other_settings_take_scikit_learns_update(monkeypatch):
     rng = np.random.default_rng(1)
     codes = rng.normal(size=(400, 3))
     labels = (codes[:, 0] > 0).astype(int)
-    calls = []
+    calls, original = [], leaf_updates.LIBRARY_UPDATE
 
     def library(*args, **kwargs):
         calls.append(1)
-        return leaf_updates.LIBRARY_UPDATE.__wrapped__(*args, **kwargs)
+        return original(*args, **kwargs)
 
-    library.__wrapped__ = leaf_updates.LIBRARY_UPDATE
     monkeypatch.setattr(leaf_updates, "LIBRARY_UPDATE", library)
     for settings, weights in [({"loss": "exponential"}, None), ({"subsample": 0.6}, None), ({}, rng.random(400))]:
         calls.clear()
