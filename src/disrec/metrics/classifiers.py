@@ -19,7 +19,8 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score, g
 from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedKFold
 from sklearn.utils.parallel import Parallel, delayed  # they carry scikit-learn's config into workers
 
-from disrec.metrics.presorted_trees import FEATURE_THRESHOLD, presorted_boosting
+from disrec.metrics.presorted_kernel import FEATURE_THRESHOLD
+from disrec.metrics.presorted_trees import presorted_boosting
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,10 @@ import math
 import numpy as np
 from numba import njit
 
-from disrec.metrics.presorted_trees import EPSILON, FEATURE_THRESHOLD, RAND_R_MAX
+RAND_R_MAX = 2_147_483_647  # sklearn/tree/_utils.pxd
+# scikit-learn's trees take feature values this close as equal, in float32 arithmetic (sklearn/tree/_partitioner.pxd).
+FEATURE_THRESHOLD = np.float32(1e-7)
+EPSILON = float(np.finfo(np.float64).eps)  # a node this pure is a leaf (sklearn/tree/_tree.pyx)
 
 
 @njit(cache=True, nogil=True)

@@ -26,7 +26,6 @@ weights, validated float32 rows); any other fit is scikit-learn's own.
 
 from __future__ import annotations
 
-import functools
 import platform
 import threading
 from contextlib import contextmanager
@@ -39,12 +38,9 @@ from sklearn.tree._tree import Tree
 from sklearn.utils import check_random_state
 
 from disrec.metrics.leaf_updates import LIBRARY_UPDATE, update_terminal_regions
+from disrec.metrics.presorted_kernel import RAND_R_MAX, build
 
 SCIKIT_LEARN_FOLLOWED = "1.9.1"  # the release whose sklearn/tree and utils/_sorting code the builder repeats
-RAND_R_MAX = 2_147_483_647  # sklearn/tree/_utils.pxd
-# scikit-learn's trees take feature values this close as equal, in float32 arithmetic (sklearn/tree/_partitioner.pxd).
-FEATURE_THRESHOLD = np.float32(1e-7)
-EPSILON = float(np.finfo(np.float64).eps)  # a node this pure is a leaf (sklearn/tree/_tree.pyx)
 NODE_DTYPE = Tree(1, np.array([1], dtype=np.intp), 1).__getstate__()["nodes"].dtype
 
 
@@ -54,14 +50,6 @@ def follows_scikit_learn() -> bool:
     has no fused multiply-add, so each of its products is rounded before it is added, as in the compiled
     code; on ARM the C compiler fuses a * b + c into one rounding, so there scikit-learn's own code runs."""
     return sklearn.__version__ == SCIKIT_LEARN_FOLLOWED and platform.machine().lower() in ("x86_64", "amd64")
-
-
-@functools.cache
-def _build():
-    """The compiled builder: numba is imported (a third of a second) only by a process that grows trees."""
-    from disrec.metrics.presorted_kernel import build
-
-    return build
 
 
 class _Presorted(threading.local):
@@ -106,7 +94,7 @@ class PresortedTreeRegressor(DecisionTreeRegressor):
         random_state = check_random_state(self.random_state)
         seed = random_state.randint(0, RAND_R_MAX)  # the splitter's one draw (sklearn/tree/_splitter.pyx)
         max_depth = np.iinfo(np.int32).max if self.max_depth is None else self.max_depth
-        grown = _build()(X, np.ascontiguousarray(y, dtype=np.float64), _presorted.of(X), seed, max_depth,
+        grown = build(X, np.ascontiguousarray(y, dtype=np.float64), _presorted.of(X), seed, max_depth,
                           max(self.min_samples_split, 2 * self.min_samples_leaf), self.min_samples_leaf,
                           float(self.min_impurity_decrease))
         self.tree_ = _as_tree(X.shape[1], *grown)
