@@ -7,7 +7,8 @@ from planted_codes import known_codes, planted_puresvd
 from disrec.metrics.chance import (
     above_chance,
     normalised_above_chance,
-    permutation_null,
+    null_summary,
+    permuted_factors,
     refit_classifiers,
     user_permutations,
 )
@@ -28,20 +29,27 @@ def test_permutations_are_seeded_and_distinct():
     assert not (user_permutations(50, 1, seed=5)[0] == first[0]).all()
 
 
+def permutation_null(score, factors_train, factors_valid, n_permutations, seed):
+    return null_summary([score(train, valid) for train, valid in
+                         permuted_factors(factors_train, factors_valid, n_permutations, seed)])
+
+
 def test_the_same_permutation_moves_train_and_valid_rows():
     train = np.arange(20).reshape(10, 2)
-    seen = []
-
-    def score(y_train, y_valid):
-        seen.append((y_train, y_valid))
-        return {"x": float(y_train[0, 0])}
-
-    null = permutation_null(score, train, train + 100, n_permutations=2, seed=0)
-    for y_train, y_valid in seen:
+    permuted = permuted_factors(train, train + 100, n_permutations=2, seed=0)
+    for (y_train, y_valid), order in zip(permuted, user_permutations(10, 2, seed=0)):
+        np.testing.assert_array_equal(y_train, train[order])
         np.testing.assert_array_equal(y_valid, y_train + 100)
-    assert null["x"]["n"] == 2 and null["x"]["mean"] == pytest.approx(np.mean([s[0][0, 0] for s in seen]))
     with pytest.raises(ValueError, match="same users"):
-        permutation_null(score, train, train[:5], n_permutations=1, seed=0)
+        permuted_factors(train, train[:5], n_permutations=1, seed=0)
+    assert permuted_factors(train, train[:5], n_permutations=0, seed=0) == []
+
+
+def test_the_null_summarises_each_metric_over_its_finite_permutations():
+    null = null_summary([{"x": 0.2, "y": float("nan")}, {"x": 0.4, "y": 1.0}, {"x": 0.9, "y": float("nan")}])
+    assert null["x"] == {"mean": pytest.approx(0.5), "sd": pytest.approx(np.std([0.2, 0.4, 0.9], ddof=1)), "n": 3}
+    assert null["y"]["mean"] == 1.0 and np.isnan(null["y"]["sd"]) and null["y"]["n"] == 1
+    assert null_summary([]) == {}
 
 
 def test_normalised_score():

@@ -16,6 +16,7 @@ from disrec.metrics.classifiers import fit_factor_classifiers, importance_matrix
 from disrec.metrics.dci import completeness, disentanglement
 from disrec.metrics.lime_global import (
     LimeGlobal,
+    explain_sets,
     lime_global,
     lime_global_literal,
     lime_neighbourhoods,
@@ -160,20 +161,24 @@ def test_batched_lime_agrees_with_the_literal_recipe_within_sampling_noise():
     assert abs(np.mean(scores_batched) - np.mean(scores_literal)) < 2 * spread + 1e-3
 
 
-def test_one_lime_estimator_explains_several_classifier_sets_as_fresh_ones_would():
-    """The null's refit classifiers are explained on the real run's kept neighbourhoods, or on redrawn ones when
-    keeping them would take too much memory: either way each set gets what a fresh estimator gives it."""
+def test_one_lime_pass_explains_several_classifier_sets_as_fresh_estimators_would():
+    """The null's refit classifiers are explained with the run's own in one pass over LIME's neighbourhoods:
+    each set gets what a fresh estimator (of the same batch size) gives it alone, by either recipe."""
     codes, factors = planted_codes("entangled", n=200, d=5, k=3)
     z = standardise(codes)
     sets = [fit_factor_classifiers(z, labels, z, labels, kind="gbt", grid={"n_estimators": [20]}, seed=0)
             for labels in (factors, factors[::-1], factors[np.random.default_rng(1).permutation(200)])]
     fresh = [lime_global(classifiers, z, seed=3, max_batch_values=2_000) for classifiers in sets]
-    for kept_bytes in (2**30, 0):
-        explain = LimeGlobal(z, seed=3, max_batch_values=2_000, max_kept_bytes=kept_bytes)
-        assert explain.keep == (kept_bytes > 0)
-        for classifiers, expected in zip(sets, fresh):
-            np.testing.assert_array_equal(explain(classifiers), expected)
+    explain = LimeGlobal(z, seed=3, max_batch_values=2_000)
+    for together, expected in zip(explain(sets), fresh):
+        np.testing.assert_array_equal(together, expected)
+    assert len(explain.seconds) == 3 and all(s > 0 for s in explain.seconds)
+    matrices, seconds = explain_sets(sets, z, seed=3)
+    np.testing.assert_array_equal(matrices[2], lime_global(sets[2], z, seed=3))
     assert not np.allclose(fresh[0], fresh[1])  # the sets differ, so equal answers are not a coincidence
+    literal, literal_seconds = explain_sets(sets[:2], z[:20], seed=3, recipe="literal", num_samples=50)
+    np.testing.assert_array_equal(literal[1], lime_global_literal(sets[1], z[:20], seed=3, num_samples=50))
+    assert len(literal_seconds) == 2
 
 
 def brute_force_shap(model, rows, background):

@@ -97,6 +97,8 @@ def add_stages(rows, features, thresholds, leaves, scale, raw):
 class BoostedProbabilities:
     """``model``'s probability of class 1 for any rows, from the model's trees laid out once."""
 
+    dtype = np.dtype(np.float32)  # the rows scikit-learn's trees compare: callers may convert them once for many
+
     def __init__(self, model: GradientBoostingClassifier, depth: int):
         self.model = model
         trees = [laid_out(estimator.tree_, depth) for estimator in model.estimators_[:, 0]]
@@ -127,6 +129,8 @@ def same_init(model: GradientBoostingClassifier) -> float | None:
 
 
 class LibraryProbabilities:
+    dtype = np.dtype(np.float64)  # rows as given: the model converts them as its predict_proba does
+
     def __init__(self, model):
         self.model = model
 

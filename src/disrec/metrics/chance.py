@@ -24,7 +24,6 @@ Reported per metric m with null m0 and maximum M (1 for every metric here):
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable
 
 import numpy as np
 from sklearn.base import ClassifierMixin, clone
@@ -53,19 +52,22 @@ def _refit(model: ClassifierMixin, codes: np.ndarray, labels: np.ndarray) -> Cla
     return clone(model).fit(codes, labels)
 
 
-def permutation_null(score: Callable[[np.ndarray, np.ndarray], dict[str, float]], factors_train: np.ndarray,
-                     factors_valid: np.ndarray, n_permutations: int, seed: int) -> dict[str, dict[str, float]]:
-    """{metric: {'mean': null mean, 'sd': sd over permutations, 'n': permutations with a finite value}}.
-
-    ``score(factors_train, factors_valid)`` scores the run's (fixed) codes
-    against the given factor rows and returns {metric: value}.
-    """
-    if factors_train.shape[0] != factors_valid.shape[0]:
+def permuted_factors(factors_train: np.ndarray, factors_valid: np.ndarray, n_permutations: int,
+                     seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (train, valid_in) factor rows under each of ``n_permutations`` seeded user permutations."""
+    if n_permutations and factors_train.shape[0] != factors_valid.shape[0]:
         raise ValueError(f"train factors have {factors_train.shape[0]} users and valid_in factors "
                          f"{factors_valid.shape[0]}; the permutation null needs the same users in both")
+    return [(factors_train[order], factors_valid[order])
+            for order in user_permutations(len(factors_train), n_permutations, seed)]
+
+
+def null_summary(scores: list[dict[str, float]]) -> dict[str, dict[str, float]]:
+    """{metric: {'mean': null mean, 'sd': sd over permutations, 'n': permutations with a finite value}} of the
+    run's (fixed) codes scored against each permutation's factors ({metric: value} per permutation)."""
     values: dict[str, list[float]] = {}
-    for order in user_permutations(len(factors_train), n_permutations, seed):
-        for name, value in score(factors_train[order], factors_valid[order]).items():
+    for permutation in scores:
+        for name, value in permutation.items():
             values.setdefault(name, []).append(value)
     out = {}
     for name, series in values.items():

@@ -19,6 +19,8 @@ every feature, so the ridge on all features is what LIME fits.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from lime.lime_tabular import LimeTabularExplainer
 from sklearn.utils.parallel import Parallel, delayed  # they carry scikit-learn's config into workers
@@ -88,29 +90,28 @@ def lime_neighbourhoods(explainer: LimeTabularExplainer, rows: np.ndarray, num_s
 
 
 class LimeGlobal:
-    """The batched estimator on one set of codes and seed, for any classifiers on those codes.
+    """The batched estimator on one set of codes and seed, for one or more sets of classifiers on those codes.
 
     LIME's neighbourhoods and their kernel weights depend on the codes and the
-    seed only, so they are drawn once and kept (up to ``max_kept_bytes``; the
-    binary features as bytes, 0.7 GB at ML1M's 6,040 users and 20 dimensions)
-    for the next classifiers: the permutation null's refit classifiers are
-    explained on the same neighbourhoods a fresh explainer would draw. Above
-    that size each call draws them again, with the same result. With ``n_jobs`` > 1 the
-    classifiers predict each batch's perturbations (most of LIME's time at
-    scale) in that many processes, with the same numbers.
+    seed only, so one pass over them explains every set of classifiers given
+    (a run's own and its permutation null's refit ones): each set gets what a
+    fresh estimator gives it, and the neighbourhoods (most of LIME's time at
+    100,000 users, with the predictions) are drawn once, batch by batch, and
+    never held whole. Each batch's perturbations are converted once to the
+    rows each classifier reads (float32 for compiled trees), not once per
+    factor. With ``n_jobs`` > 1 the classifiers predict each batch's
+    perturbations in that many processes, with the same numbers.
     """
 
     def __init__(self, codes: np.ndarray, seed: int, num_samples: int | None = None,
-                 max_batch_values: int = 5_000_000, max_kept_bytes: int = 2**30, n_jobs: int = 1):
+                 max_batch_values: int = 5_000_000, n_jobs: int = 1):
         self.codes, self.seed, self.n_jobs = codes, seed, n_jobs
-        n, d = codes.shape
-        self.num_samples = num_samples or lime_samples(n)
-        self.batch = max(1, max_batch_values // (self.num_samples * d))
-        self.keep = n * self.num_samples * (d + 8 * d + 8) <= max_kept_bytes  # bool binary, float64 inverse, weights
-        self.kept: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+        self.num_samples = num_samples or lime_samples(len(codes))
+        self.batch = max(1, max_batch_values // (self.num_samples * codes.shape[1]))
+        self.seconds: list[float] = []  # per set of the last call; the first set's includes the neighbourhoods
 
     def _neighbourhoods(self):
-        """Per batch of users: binary (b, s, d) as bool, inverse (b * s, d) and kernel weights (b, s)."""
+        """Per batch of users: binary (b, s, d), inverse (b * s, d) and kernel weights (b, s)."""
         explainer = make_explainer(self.codes, self.seed)
         rng = explainer.random_state  # one stream for bins and values, shared with the discretizer as in LIME
         kernel = explainer.base.kernel_fn
@@ -118,31 +119,48 @@ class LimeGlobal:
             binary, inverse = lime_neighbourhoods(explainer, self.codes[start:start + self.batch], self.num_samples,
                                                   rng)
             # Distances to the instance in LIME's scaled space: binary features have mean 0, scale 1.
-            yield (binary.astype(bool), inverse.reshape(-1, self.codes.shape[1]),
-                   kernel(np.sqrt(((binary - 1.0) ** 2).sum(axis=2))))
+            yield binary, inverse.reshape(-1, self.codes.shape[1]), kernel(np.sqrt(((binary - 1.0) ** 2).sum(axis=2)))
 
-    def __call__(self, classifiers: FactorClassifiers) -> np.ndarray:
-        """A (d, k)."""
-        if self.kept is not None:
-            batches = self.kept
-        elif self.keep:
-            batches = self.kept = list(self._neighbourhoods())
-        else:
-            batches = self._neighbourhoods()
+    def __call__(self, classifier_sets: list[FactorClassifiers]) -> list[np.ndarray]:
+        """A (d, k) per set."""
         n, d = self.codes.shape
-        k = len(classifiers.models)
-        probabilities = [class1_probabilities(model) for model in classifiers.models]
-        totals = np.zeros((d, k))
+        predictors = [[class1_probabilities(model) for model in classifiers.models] for classifiers in classifier_sets]
+        totals = [np.zeros((d, len(classifiers.models))) for classifiers in classifier_sets]
+        seconds = [0.0] * len(classifier_sets)
+        wanted = {predict.dtype for probabilities in predictors for predict in probabilities}
         with Parallel(n_jobs=self.n_jobs) as parallel:  # one set of workers for every batch
-            for binary, flat, weights in batches:
-                targets = np.stack(parallel(delayed(predict)(flat) for predict in probabilities), axis=1)
-                coefficients = weighted_ridge(binary.astype(np.float64),
-                                              targets.reshape(len(binary), self.num_samples, k), weights)
-                totals += np.abs(coefficients).sum(axis=0)
-        return totals / n
+            started = time.perf_counter()
+            for binary, flat, weights in self._neighbourhoods():
+                rows = {dtype: flat.astype(dtype, copy=False) for dtype in wanted}
+                for s, probabilities in enumerate(predictors):
+                    targets = np.stack(parallel(delayed(predict)(rows[predict.dtype]) for predict in probabilities),
+                                       axis=1)
+                    coefficients = weighted_ridge(binary, targets.reshape(len(binary), self.num_samples, -1), weights)
+                    totals[s] += np.abs(coefficients).sum(axis=0)
+                    now = time.perf_counter()
+                    seconds[s] += now - started  # set 0's share includes drawing the batch's neighbourhoods
+                    started = now
+        self.seconds = seconds
+        return [total / n for total in totals]
 
 
 def lime_global(classifiers: FactorClassifiers, codes: np.ndarray, seed: int, num_samples: int | None = None,
                 max_batch_values: int = 5_000_000, n_jobs: int = 1) -> np.ndarray:
     """A (d, k): the batched estimator (see the module docstring) for one set of classifiers."""
-    return LimeGlobal(codes, seed, num_samples, max_batch_values, n_jobs=n_jobs)(classifiers)
+    return LimeGlobal(codes, seed, num_samples, max_batch_values, n_jobs=n_jobs)([classifiers])[0]
+
+
+def explain_sets(classifier_sets: list[FactorClassifiers], codes: np.ndarray, seed: int, recipe: str = "batched",
+                 num_samples: int | None = None, n_jobs: int = 1) -> tuple[list[np.ndarray], list[float]]:
+    """LIME-global's (d, k) of each classifier set on the same codes, by the ``recipe`` "batched" (one
+    LimeGlobal pass for every set) or "literal", and the seconds each set took (the batched estimator's
+    shared neighbourhoods counted with the first set)."""
+    if recipe == "batched":
+        estimator = LimeGlobal(codes, seed, num_samples, n_jobs=n_jobs)
+        return estimator(classifier_sets), estimator.seconds
+    matrices, seconds = [], []
+    for classifiers in classifier_sets:
+        started = time.perf_counter()
+        matrices.append(lime_global_literal(classifiers, codes, seed, num_samples))
+        seconds.append(time.perf_counter() - started)
+    return matrices, seconds

@@ -25,12 +25,18 @@ import sklearn
 from disrec.codes import undefined_code_reason
 from disrec.metrics import CODE_METRICS, REPRESENTATION_METRICS, TRAVERSAL_SUMMARIES, chance_names
 from disrec.metrics.attribution import attribution_problem, attribution_score
-from disrec.metrics.chance import above_chance, normalised_above_chance, permutation_null, refit_classifiers
+from disrec.metrics.chance import (
+    above_chance,
+    normalised_above_chance,
+    null_summary,
+    permuted_factors,
+    refit_classifiers,
+)
 from disrec.metrics.classifiers import FactorClassifiers, fit_factor_classifiers, importance_matrix, standardise
 from disrec.metrics.controllability import Traversal
 from disrec.metrics.dci import completeness, disentanglement, informativeness
 from disrec.metrics.explicitness import explicitness
-from disrec.metrics.lime_global import LimeGlobal, lime_global_literal, lime_samples
+from disrec.metrics.lime_global import explain_sets, lime_samples
 from disrec.metrics.mig import mig_from_information
 from disrec.metrics.modularity import modularity_from_information
 from disrec.metrics.mutual_information import discretise, factor_entropies, mutual_information_matrix
@@ -55,16 +61,12 @@ def undefined(reason: str) -> dict[str, Any]:
             "reason": reason, "classifiers": None, "seconds": {}}
 
 
-# the classifiers of a factor set on the run's train codes -> LIME-global's (d, k) matrix
-Explain = Callable[[FactorClassifiers], np.ndarray]
-
-
 def score_codes(z_train: np.ndarray, z_valid: np.ndarray, factors_train: np.ndarray, factors_valid: np.ndarray,
-                classifiers: FactorClassifiers, settings: dict[str, Any], seed: int,
-                explain: Explain, n_jobs: int = 1) -> tuple[dict[str, float], dict[str, str], dict[str, float],
-                                                            np.ndarray]:
+                classifiers: FactorClassifiers, lime: np.ndarray, settings: dict[str, Any], seed: int,
+                n_jobs: int = 1) -> tuple[dict[str, float], dict[str, str], dict[str, float], np.ndarray]:
     """The code metrics (CODE_METRICS) of standardised codes, why any is NaN, their seconds, and the importance
-    matrix; SHAP and the explicitness probes take the factors on ``n_jobs`` processes."""
+    matrix, given the classifiers' LIME-global matrix ``lime``; SHAP and the explicitness probes take the
+    factors on ``n_jobs`` processes."""
     seconds, missing = {}, {}
     started = time.perf_counter()
     importance = importance_matrix(classifiers)
@@ -74,14 +76,13 @@ def score_codes(z_train: np.ndarray, z_valid: np.ndarray, factors_train: np.ndar
         missing["disentanglement"] = missing["completeness"] = "every importance is 0 (no classifier uses a code)"
     seconds["dci"] = time.perf_counter() - started
 
-    attribution = {"lime": lambda: explain(classifiers), "shap": lambda: shap_global(classifiers, z_train, n_jobs)}
-    for name, attribute in attribution.items():
-        started = time.perf_counter()
-        matrix = attribute()
+    started = time.perf_counter()
+    shap = shap_global(classifiers, z_train, n_jobs)
+    seconds["shap"] = time.perf_counter() - started
+    for name, matrix in (("lime", lime), ("shap", shap)):
         metrics[name] = attribution_score(matrix)
         if attribution_problem(matrix):
             missing[name] = attribution_problem(matrix)
-        seconds[name] = time.perf_counter() - started
 
     started = time.perf_counter()
     binning = settings["mutual_information"]
@@ -150,11 +151,18 @@ def scored_representation(codes_train: np.ndarray, codes_valid: np.ndarray, fact
                                          scoring=settings["grid_scoring"], n_folds=settings["grid_folds"],
                                          shuffle=settings["grid_shuffle"], n_jobs=n_jobs)
     seconds["classifiers"] = time.perf_counter() - started
-    # one batched LIME for the run: the null's classifiers are explained on the real ones' neighbourhoods
-    explain = LimeGlobal(z_train, seed, n_jobs=n_jobs) if settings["lime"] == "batched" else \
-        (lambda chosen: lime_global_literal(chosen, z_train, seed))
+    # The null's classifiers are refit first, so that one LIME pass explains them with the run's own.
+    started = time.perf_counter()
+    permutations = settings["chance"]["permutations"]
+    null_factors = permuted_factors(factors_train, factors_valid, permutations, seed)
+    null_classifiers = [refit_classifiers(classifiers, z_train, permuted, n_jobs) for permuted, _ in null_factors]
+    null_seconds = time.perf_counter() - started
+    lime, lime_seconds = explain_sets([classifiers, *null_classifiers], z_train, seed, settings["lime"],
+                                      n_jobs=n_jobs)
+    seconds["lime"] = lime_seconds[0]
+    null_seconds += sum(lime_seconds[1:])
     metrics, missing, code_seconds, importance = score_codes(z_train, z_valid, factors_train, factors_valid,
-                                                             classifiers, settings, seed, explain, n_jobs)
+                                                             classifiers, lime[0], settings, seed, n_jobs)
     seconds.update(code_seconds)
 
     samples, dims = lime_samples(len(z_train)), z_train.shape[1]
@@ -178,17 +186,14 @@ def scored_representation(codes_train: np.ndarray, codes_valid: np.ndarray, fact
         traversal = traversal_report(result, factor_names)
 
     started = time.perf_counter()
-    permutations = settings["chance"]["permutations"]
-
-    def null_scores(permuted_train: np.ndarray, permuted_valid: np.ndarray) -> dict[str, float]:
-        refit = refit_classifiers(classifiers, z_train, permuted_train, n_jobs)
+    null_scores = []
+    for (permuted_train, permuted_valid), refit, refit_lime in zip(null_factors, null_classifiers, lime[1:]):
         scores, _, _, null_importance = score_codes(z_train, z_valid, permuted_train, permuted_valid, refit,
-                                                    settings, seed, explain, n_jobs)
+                                                    refit_lime, settings, seed, n_jobs)
         if traverse is not None:
             scores["controllability"] = traverse(null_importance, permuted_train).score
-        return scores
-
-    null = permutation_null(null_scores, factors_train, factors_valid, permutations, seed) if permutations else {}
+        null_scores.append(scores)
+    null = null_summary(null_scores)
     for metric in REPRESENTATION_METRICS:
         names = chance_names(metric)
         if metric in null and metric not in missing:
@@ -202,7 +207,7 @@ def scored_representation(codes_train: np.ndarray, codes_valid: np.ndarray, fact
     for name, value in metrics.items():
         if name not in missing and not np.isfinite(value):
             missing[name] = "undefined for these codes and factors"
-    seconds["chance"] = time.perf_counter() - started
+    seconds["chance"] = null_seconds + time.perf_counter() - started  # refits, their LIME and their scores
     log.info("representation metrics %s in %s", {k: round(v, 4) for k, v in metrics.items()},
              {k: round(v, 2) for k, v in seconds.items()})
     return {
