@@ -17,7 +17,8 @@ compiled = pytest.mark.skipif(not follows_scikit_learn(), reason="scikit-learn's
 
 def fitted(seed: int):
     """A binary boosting fit (depth, stages, subsampling, loss and learning rate drawn) on float32 codes with
-    ties, and rows to predict: new float64 rows, the training rows and rows exactly at the trees' thresholds."""
+    ties, and rows to predict: new float64 rows, the training rows, rows exactly at the trees' thresholds and
+    at the float32 values next to them."""
     rng = np.random.default_rng(seed)
     n, d = int(rng.integers(20, 1500)), int(rng.integers(1, 12))
     X = rng.normal(size=(n, d)).astype(np.float32)
@@ -30,12 +31,17 @@ def fitted(seed: int):
         loss=str(rng.choice(["log_loss", "exponential"])), min_samples_leaf=int(rng.choice([1, 5, 50])),
         random_state=seed).fit(X, y)
     new = rng.normal(size=(int(rng.integers(1, 3000)), d)) * 1.5
-    at_thresholds = np.tile(new[:1], (len(model.estimators_), 1))
-    for stage, estimator in enumerate(model.estimators_[:, 0]):
+    at_thresholds, around_thresholds = [], []  # every split's threshold, and the float32 values either side of it
+    for estimator in model.estimators_[:, 0]:
         tree = estimator.tree_
-        if tree.node_count > 1:
-            at_thresholds[stage, tree.feature[0]] = tree.threshold[0]
-    return model, [new, X, at_thresholds, X.astype(np.float64) + 1e-9]
+        for node in np.flatnonzero(tree.children_left != -1):
+            below = bp.float32_at_most(tree.threshold[node])
+            for rows, value in ((at_thresholds, tree.threshold[node]), (around_thresholds, below),
+                                (around_thresholds, np.nextafter(below, np.float32(np.inf)))):
+                rows.append(new[0].copy())
+                rows[-1][tree.feature[node]] = value
+    return model, [new, X, X.astype(np.float64) + 1e-9,
+                   *(np.array(rows) for rows in (at_thresholds, around_thresholds) if rows)]
 
 
 @compiled
@@ -46,6 +52,18 @@ def test_probabilities_are_predict_probas(seed):
     assert isinstance(probabilities, bp.BoostedProbabilities)
     for rows in row_sets:
         np.testing.assert_array_equal(probabilities(rows), model.predict_proba(rows)[:, 1])
+
+
+def test_float32_thresholds_split_float32_values_as_the_float64_ones():
+    rng = np.random.default_rng(3)
+    thresholds = [*rng.normal(size=500), *rng.normal(size=500).astype(np.float32), 0.0, -0.0, 1e300, -1e300,
+                  float(np.finfo(np.float32).max), 1.5 + 2.0**-24, 1.5 - 2.0**-25]
+    for threshold in map(np.float64, thresholds):  # a Python float would be compared as a float32
+        below = bp.float32_at_most(threshold)
+        assert below.dtype == np.float32
+        with np.errstate(over="ignore"):  # past the largest float32: inf
+            above = np.nextafter(below, np.float32(np.inf))
+        assert below <= threshold < above
 
 
 @compiled

@@ -39,7 +39,7 @@ def laid_out(tree, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     thresholds of the 2^depth - 1 inner positions (children of position p at 2p + 1 and 2p + 2), and
     the values of the 2^depth leaf positions."""
     features = np.zeros(2**depth - 1, dtype=np.intp)
-    thresholds = np.zeros(2**depth - 1)
+    thresholds = np.zeros(2**depth - 1, dtype=np.float32)
     leaves = np.empty(2**depth)
     pending = [(0, 0, 0)]  # (scikit-learn node, position, level)
     while pending:
@@ -50,9 +50,19 @@ def laid_out(tree, depth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
             first = (position + 1) * below - 2**depth  # its leftmost descendant on the last level, as a leaf index
             leaves[first:first + below] = tree.value[node, 0, 0]
             continue
-        features[position], thresholds[position] = tree.feature[node], tree.threshold[node]
+        features[position], thresholds[position] = tree.feature[node], float32_at_most(tree.threshold[node])
         pending += [(left, 2 * position + 1, level + 1), (tree.children_right[node], 2 * position + 2, level + 1)]
     return features, thresholds, leaves
+
+
+def float32_at_most(threshold: float) -> np.float32:
+    """The largest float32 at most ``threshold``: a float32 value x is <= the float64 threshold (scikit-learn's
+    comparison, x widened) exactly when x <= this, so the trees compare float32 with float32, twice the values
+    per vector instruction."""
+    threshold = np.float64(threshold)  # compared as float64 below, not cast to the float32's type
+    with np.errstate(over="ignore"):  # beyond float32's range: +-inf, then the largest float32 below
+        nearest = np.float32(threshold)
+    return np.nextafter(nearest, np.float32(-np.inf)) if nearest > threshold else nearest
 
 
 @njit(cache=True, nogil=True)
@@ -60,13 +70,13 @@ def add_stages(rows, features, thresholds, leaves, scale, raw):
     """raw[i] += scale * (leaf of row i in tree s), for s in order, as sklearn's predict_stages.
 
     Per block of rows, each tree first compares the block's values with every inner position's threshold
-    (float32 values widened to float64, as scikit-learn compares them), then descends level by level
-    choosing each row's comparison with masks rather than branches; every loop over the block's rows is
-    one the compiler vectorises."""
+    (float32 values with ``float32_at_most`` thresholds: scikit-learn's float64 comparisons), then descends
+    level by level choosing each row's comparison with masks rather than branches; every loop over the
+    block's rows is one the compiler vectorises."""
     n_stages, n_leaves = leaves.shape
     n_inner = n_leaves - 1
     depth = int(np.log2(n_leaves))
-    columns = np.empty((rows.shape[1], ROW_BLOCK))
+    columns = np.empty((rows.shape[1], ROW_BLOCK), dtype=np.float32)
     goes_right = np.empty((n_inner, ROW_BLOCK), dtype=np.uint8)
     position = np.empty(ROW_BLOCK, dtype=np.uint8)  # within the level; at the end, the leaf
     bit = np.empty(ROW_BLOCK, dtype=np.uint8)
