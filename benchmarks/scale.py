@@ -19,7 +19,9 @@ that many threads does, and are scaled by their rounds of factors per process),
 LIME on ``--lime-users`` users for every factor (the measured factors'
 classifiers stand in for the others, predicting on ``--threads`` processes;
 scaled by the user count, with the number of perturbations of the full size: a
-user's perturbations are shared by the factors), accuracy on at most ``--accuracy-users``
+user's perturbations are shared by the factors; ``lime+null`` is the same for the run's classifiers and
+the permutation null's, as a whole job explains them, in one pass over the neighbourhoods, and the summary
+sets it against explaining each set on its own), accuracy on at most ``--accuracy-users``
 users, classifiers, DCI and SHAP on at most ``--classifier-users`` users
 (scaled linearly: a lower bound, tree fits grow a little faster). Gradient-trained models are
 timed per epoch (one epoch on up to
@@ -71,7 +73,7 @@ from disrec.matrices import interaction_matrix
 from disrec.metrics.accuracy import accuracy_literal, evaluate_ranking
 from disrec.metrics.classifiers import fit_factor_classifiers, importance_matrix, standardise
 from disrec.metrics.dci import completeness, disentanglement, informativeness
-from disrec.metrics.lime_global import lime_global, lime_global_literal, lime_samples
+from disrec.metrics.lime_global import explain_sets, lime_global, lime_global_literal, lime_samples
 from disrec.metrics.representation import representation_metrics
 from disrec.metrics.shap_global import full_background, shap_global
 from disrec.models import build_model
@@ -419,6 +421,13 @@ def evaluate_model(table: Table, size: str, model_name: str, model, matrices: di
               scale=n_users / lime_users, estimate_gib=lime_gib,
               note=f"{lime_users} users x {k} factors ({len(part)} measured factor(s)' classifiers for all), "
                    f"{samples} samples each, scaled")
+    permutations = evaluation["chance"]["permutations"]
+    if permutations:  # the whole job's LIME: the null's classifiers (the measured ones stand in) in the same pass
+        table.run(size, model_name, "lime+null", lambda: explain_sets(
+            [every_factor] * (1 + permutations), rows, seed, num_samples=samples, n_jobs=args.threads),
+            scale=n_users / lime_users, estimate_gib=lime_gib,
+            note=f"as lime, for the run's classifiers and {permutations} null sets in one pass")
+        table.rows[-1]["sets"] = 1 + permutations
     table.run(size, model_name, "shap", lambda: shap_global(classifiers, z_train, processes),
               scale=rounds * user_scale, note=search_note)
     if literal:
@@ -532,6 +541,15 @@ def summarise(rows: list[dict], sizes: list[str], models: list[str], args) -> No
         for size, model in jobs:
             print(f"{size:<7} {model:<10} {job_seconds(size, model):>8.1f} s (the study's metrics alone: "
                   f"{study_metrics(size, model):.1f} s)")
+
+    shared = [r for r in rows if r["stage"] == "lime+null" and seconds(r["size"], r["model"], "lime")]
+    if shared:
+        print("\n# LIME of a run and its permutation null: one pass over the neighbourhoods against each classifier "
+              "set on its own (drawing them again)")
+        for r in shared:
+            alone = r["sets"] * seconds(r["size"], r["model"], "lime")
+            print(f"{r['size']:<7} {r['model']:<10} one pass {r['seconds']:>9.1f} s  each set on its own "
+                  f"{alone:>9.1f} s  {alone / r['seconds']:>5.2f}x")
 
     print("\n# growth exponent in users (least squares of log seconds on log users over the sizes run)")
     stages = ["data", "train", "train/epoch", *evaluation_stages]

@@ -8,7 +8,7 @@ predict (about 9 ns per row and tree of depth 3). Here each tree is laid out
 as a complete binary tree of the ensemble's depth (a leaf above the bottom
 level repeats its value in every position below it), so a block of rows finds
 its leaves with comparisons and masks the compiler vectorises, no branches
-(about 1.3 ns per row and tree; ``benchmarks/tree_speed.py``). Each row's raw
+(about 1.0-1.2 ns per row and tree; ``benchmarks/tree_speed.py``). Each row's raw
 score starts from scikit-learn's init estimator (computed once where it gives
 every row the same number, as the default, the class prior, does) and adds
 learning_rate * leaf value stage by stage, the float64 sums ``predict_stages``
