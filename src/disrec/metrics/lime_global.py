@@ -95,9 +95,9 @@ class LimeGlobal:
     LIME's neighbourhoods and their kernel weights depend on the codes and the
     seed only, so one pass over them explains every set of classifiers given
     (a run's own and its permutation null's refit ones): each set gets what a
-    fresh estimator gives it, and the neighbourhoods (most of LIME's time at
-    100,000 users, with the predictions) are drawn once, batch by batch, and
-    never held whole. Each batch's perturbations are converted once to the
+    fresh estimator gives it, and the neighbourhoods (half or more of one
+    set's LIME at 100,000 users) are drawn once, batch by batch, and never
+    held whole. Each batch's perturbations are converted once to the
     rows each classifier reads (float32 for compiled trees), not once per
     factor. With ``n_jobs`` > 1 the classifiers predict each batch's
     perturbations in that many processes, with the same numbers.
