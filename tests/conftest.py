@@ -3,6 +3,8 @@
 Tiers (markers, registered in pyproject.toml): ``unit`` is every test without another tier marker; ``slow``
 runs Snakemake end to end; ``network`` needs PyPI; ``cluster`` and ``browser`` need what `.ci/run` sets up on
 the machine (a SLURM cluster, Chromium) and run only when asked with ``--cluster`` and ``--browser``.
+Tests marked ``compiled`` check the compiled boosting code against scikit-learn and are skipped where that
+code does not run (``disrec.metrics.presorted_trees.follows_scikit_learn``).
 """
 
 from __future__ import annotations
@@ -31,6 +33,13 @@ def pytest_addoption(parser):
 @pytest.hookimpl(tryfirst=True)  # before -m selects: unmarked tests must carry ``unit`` by then
 def pytest_collection_modifyitems(config, items):
     kept, deselected = [], []
+    if any(item.get_closest_marker("compiled") for item in items):
+        from disrec.metrics.presorted_trees import follows_scikit_learn
+
+        if not follows_scikit_learn():
+            for item in items:
+                if item.get_closest_marker("compiled"):
+                    item.add_marker(pytest.mark.skip(reason="scikit-learn's own code runs here"))
     for item in items:
         tiers = {mark.name for mark in item.iter_markers()} & set(TIERS)
         if not tiers:

@@ -10,9 +10,6 @@ from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression
 
 from disrec.metrics import boosted_predictions as bp
-from disrec.metrics.presorted_trees import follows_scikit_learn
-
-compiled = pytest.mark.skipif(not follows_scikit_learn(), reason="scikit-learn's own code runs here")
 
 
 def fitted(seed: int):
@@ -44,7 +41,7 @@ def fitted(seed: int):
                    *(np.array(rows) for rows in (at_thresholds, around_thresholds) if rows)]
 
 
-@compiled
+@pytest.mark.compiled
 @pytest.mark.parametrize("seed", range(40))
 def test_probabilities_are_predict_probas(seed):
     model, row_sets = fitted(seed)
@@ -66,7 +63,7 @@ def test_float32_thresholds_split_float32_values_as_the_float64_ones():
         assert below <= threshold < above
 
 
-@compiled
+@pytest.mark.compiled
 @pytest.mark.parametrize("init, one_number", [("zero", True), (DummyClassifier(strategy="prior"), True),
                                               (DummyClassifier(strategy="most_frequent"), False),
                                               (LogisticRegression(), False)])
@@ -81,7 +78,7 @@ def test_every_init_gives_predict_probas(init, one_number):
     np.testing.assert_array_equal(bp.class1_probabilities(model)(rows), model.predict_proba(rows)[:, 1])
 
 
-@compiled
+@pytest.mark.compiled
 def test_shallow_leaves_fill_the_positions_below_them():
     """A tree whose root's left child is a leaf, laid out three levels deep: that leaf's value in the four
     left leaf positions, and any comparison made in the padded positions above them leaves it there."""

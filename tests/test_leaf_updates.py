@@ -6,9 +6,7 @@ from sklearn._loss.loss import HalfBinomialLoss
 from sklearn.ensemble import GradientBoostingClassifier
 
 from disrec.metrics import leaf_updates
-from disrec.metrics.presorted_trees import follows_scikit_learn, presorted_boosting
-
-compiled = pytest.mark.skipif(not follows_scikit_learn(), reason="scikit-learn's own code runs here")
+from disrec.metrics.presorted_trees import presorted_boosting
 
 
 def test_pairwise_sum_is_numpys():
@@ -23,7 +21,7 @@ def test_pairwise_sum_is_numpys():
     assert np.signbit(np.sum(negative_zeros)) == np.signbit(0.0 + leaf_updates.pairwise_sum(negative_zeros, 0, 10))
 
 
-@compiled
+@pytest.mark.compiled
 @pytest.mark.parametrize("seed", range(12))
 def test_boosting_stages_are_scikit_learns(seed, monkeypatch):
     """Fits inside presorted_boosting (log loss, no subsampling, unit weights) set every leaf in compiled
@@ -48,7 +46,7 @@ def test_boosting_stages_are_scikit_learns(seed, monkeypatch):
     np.testing.assert_array_equal(ours.decision_function(codes), theirs.decision_function(codes))
 
 
-@compiled
+@pytest.mark.compiled
 def test_other_settings_take_scikit_learns_update(monkeypatch):
     rng = np.random.default_rng(1)
     codes = rng.normal(size=(400, 3))

@@ -6,10 +6,7 @@ from sklearn.ensemble import GradientBoostingClassifier, _gb
 from sklearn.tree import DecisionTreeRegressor
 
 from disrec.metrics.leaf_updates import LIBRARY_UPDATE, update_terminal_regions
-from disrec.metrics.presorted_trees import PresortedTreeRegressor, _presorted, follows_scikit_learn, presorted_boosting
-
-compiled = pytest.mark.skipif(not follows_scikit_learn(), reason="scikit-learn's own code runs here")
-
+from disrec.metrics.presorted_trees import PresortedTreeRegressor, _presorted, presorted_boosting
 
 NODE_FIELDS = ("left_child", "right_child", "feature", "threshold", "impurity", "n_node_samples",
                "weighted_n_node_samples")
@@ -71,7 +68,7 @@ def test_trees_are_scikit_learns(kind):
         assert ours.random_state.randint(2**31) == theirs.random_state.randint(2**31)
 
 
-@compiled
+@pytest.mark.compiled
 def test_the_presorted_builder_grows_them(monkeypatch):
     """The trees above come from the presorted builder, not from scikit-learn's fit behind it; other
     settings do go to scikit-learn's."""
@@ -84,7 +81,7 @@ def test_the_presorted_builder_grows_them(monkeypatch):
         PresortedTreeRegressor(**settings).fit(X, y, sample_weight=np.full(len(y), 2.0), check_input=False)
 
 
-@compiled
+@pytest.mark.compiled
 @pytest.mark.parametrize("subsample", [1.0, 0.7])
 def test_boosting_with_presorted_trees_is_boosting(subsample):
     """A gradient boosting fit inside presorted_boosting: the same trees, scores and predictions as outside
@@ -126,7 +123,7 @@ def test_ties_are_taken_as_scikit_learn_takes_them():
         assert DecisionTreeRegressor().fit(rows, [0.0, 1.0]).tree_.node_count == (1 if tied else 3)
 
 
-@compiled
+@pytest.mark.compiled
 def test_nested_contexts_keep_the_swap():
     with presorted_boosting():
         with presorted_boosting():
